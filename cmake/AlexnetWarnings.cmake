@@ -1,0 +1,13 @@
+# Warning and sanitizer flags, applied to every target through these interface libraries.
+add_library(alexnet_warnings INTERFACE)
+target_compile_options(alexnet_warnings INTERFACE -Wall -Wextra -Wshadow -Wvla
+  $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes -Wmissing-prototypes>)
+if(ALEXNET_WERROR)
+  target_compile_options(alexnet_warnings INTERFACE -Werror)
+endif()
+
+if(ALEXNET_SANITIZE)
+  set(_san -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  add_compile_options(${_san})
+  add_link_options(-fsanitize=address,undefined)
+endif()

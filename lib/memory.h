@@ -1,0 +1,25 @@
+/* Allocation helpers: every size the library computes from untrusted numbers goes through the
+ * checked multiplications here, and every buffer the kernels touch is 64-byte aligned (one cache
+ * line, and the widest SIMD load). */
+#ifndef ALEXNET_MEMORY_H
+#define ALEXNET_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { MEMORY_ALIGNMENT = 64 };
+
+/* *out = a * b; false on overflow. */
+bool size_mul_overflows(size_t a, size_t b, size_t *out);
+/* *out = a + b; false on overflow. */
+bool size_add_overflows(size_t a, size_t b, size_t *out);
+
+/* 64-byte aligned, zero-filled block of `count` floats; NULL when count * 4 overflows or the
+ * allocation fails. Release with memory_free. count 0 gives a valid minimal block. */
+float *memory_alloc_floats(size_t count);
+/* 64-byte aligned, uninitialised block of `bytes`; NULL on failure. */
+void *memory_alloc_aligned(size_t bytes);
+void memory_free(void *ptr);
+
+#endif

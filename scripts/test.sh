@@ -1,0 +1,25 @@
+#!/bin/sh
+# The README's test command: installs what is missing, builds with warnings as errors, and runs
+# every test — the Check suites and integration checks (CTest), then the Check suites again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+set -eu
+cd "$(dirname "$0")/.."
+
+./scripts/setup-debian.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (Release, -Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DALEXNET_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALEXNET_WERROR=ON \
+    -DALEXNET_SANITIZE=ON -DALEXNET_BUILD_EXAMPLES=OFF -DALEXNET_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+echo "== tests under sanitizers"
+ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit
+
+echo "== all tests passed"

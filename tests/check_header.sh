@@ -1,0 +1,15 @@
+#!/bin/sh
+# The public header compiles on its own as C99 -pedantic and as C++ (11 and 17), warnings as errors.
+set -eu
+include=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '#include <alexnet/alexnet.h>\nint main(void) { return alexnet_version() == 0; }\n' >"$tmp/h.c"
+cp "$tmp/h.c" "$tmp/h.cpp"
+cc -std=c99 -pedantic -Wall -Wextra -Werror -I"$include" -c "$tmp/h.c" -o "$tmp/c99.o"
+cc -std=c11 -pedantic -Wall -Wextra -Werror -I"$include" -c "$tmp/h.c" -o "$tmp/c11.o"
+c++ -std=c++11 -pedantic -Wall -Wextra -Werror -I"$include" -c "$tmp/h.cpp" -o "$tmp/cxx11.o"
+c++ -std=c++17 -pedantic -Wall -Wextra -Werror -I"$include" -c "$tmp/h.cpp" -o "$tmp/cxx17.o"
+# C++ callers see unmangled names.
+nm "$tmp/cxx17.o" | grep -q ' U alexnet_version$'
+echo "header compiles as C99, C11, C++11 and C++17"

@@ -1,7 +1,15 @@
 #include "memory.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+static atomic_size_t allocations;
+
+size_t memory_allocations(void)
+{
+    return atomic_load(&allocations);
+}
 
 bool size_mul_overflows(size_t a, size_t b, size_t *out)
 {
@@ -28,6 +36,7 @@ void *memory_alloc_aligned(size_t bytes)
     if (size_add_overflows(bytes, MEMORY_ALIGNMENT - 1, &rounded))
         return NULL;
     rounded -= rounded % MEMORY_ALIGNMENT;
+    atomic_fetch_add(&allocations, 1);
     return aligned_alloc(MEMORY_ALIGNMENT, rounded);
 }
 

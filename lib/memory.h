@@ -22,4 +22,8 @@ float *memory_alloc_floats(size_t count);
 void *memory_alloc_aligned(size_t bytes);
 void memory_free(void *ptr);
 
+/* How many blocks memory_alloc_* has handed out in this process: lets the tests prove that a
+ * planned forward and backward allocate nothing. */
+size_t memory_allocations(void);
+
 #endif

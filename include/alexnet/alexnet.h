@@ -142,6 +142,119 @@ ALEXNET_API int64_t alexnet_tensor_numel(const alexnet_tensor *tensor);
  * (or, for a parameter view, its network) lives. */
 ALEXNET_API float *alexnet_tensor_data(alexnet_tensor *tensor);
 
+/* ------------------------------------------------------------------------------------------------
+ * Threads
+ *
+ * The library runs its work on one pool of threads and keeps OpenBLAS single-threaded inside it, so
+ * the two never compete for cores. The setting is process-wide. Note that it also sets OpenBLAS's
+ * own (process-wide) thread count to 1.
+ * --------------------------------------------------------------------------------------------- */
+
+/* Sets the number of threads for all later work: 1 to 256, or 0 for one per core available to the
+ * process (the default). Call it while no other thread is inside the library.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for a count out of range; ALEXNET_ERR_INTERNAL when the
+ * system could not start the threads (the library then runs with those it started). */
+ALEXNET_API alexnet_status alexnet_set_num_threads(int threads);
+
+/* The number of threads the library uses. */
+ALEXNET_API int alexnet_get_num_threads(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Networks
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct alexnet_network alexnet_network;
+
+/* The three architectures (shapes in docs/architectures.md):
+ *   PAPER        the 2012 network, 227x227x3 by default, with the two-GPU column split kept as
+ *                groups = 2 in conv2, conv4 and conv5, LRN after conv1 and conv2.
+ *   TORCHVISION  torchvision.models.alexnet, 224x224x3 by default; its adaptive average pooling
+ *                takes any input from 63x63 up, and forward accepts any such size.
+ *   MINI         the paper's layer sequence sized for 28..64-pixel inputs (Fashion-MNIST). */
+typedef enum alexnet_arch {
+    ALEXNET_ARCH_PAPER = 0,
+    ALEXNET_ARCH_TORCHVISION = 1,
+    ALEXNET_ARCH_MINI = 2
+} alexnet_arch;
+
+/* Initial weights:
+ *   PAPER  weights N(0, 0.01); biases 1 in conv2, conv4, conv5, fc6, fc7 and 0 elsewhere (the
+ *          paper, section 5).
+ *   HE     weights N(0, 2 / fan_in) (He et al., 2015), biases 0: trains faster from scratch. */
+typedef enum alexnet_init {
+    ALEXNET_INIT_PAPER = 0,
+    ALEXNET_INIT_HE = 1
+} alexnet_init;
+
+typedef struct alexnet_config {
+    size_t struct_size;        /* set by alexnet_config_init                                  */
+    alexnet_arch arch;
+    int in_channels;           /* 1 to 64                                                    */
+    int in_height, in_width;   /* 1 to 4096; the smallest size depends on the architecture    */
+    int num_classes;           /* 1 to 1000000                                               */
+    float dropout;             /* drop probability in fc6 and fc7, in [0, 1); 0 turns it off */
+    alexnet_init init;         /* initial weights (since 1.0)                                 */
+} alexnet_config;
+
+/* Fills `cfg` with the architecture's defaults: PAPER 3x227x227, TORCHVISION 3x224x224, both 1000
+ * classes; MINI 1x28x28 with 10 classes; dropout 0.5; init PAPER.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or an unknown architecture. */
+ALEXNET_API alexnet_status alexnet_config_init(alexnet_config *cfg, alexnet_arch arch);
+
+/* Builds a network and initialises its weights from `seed` (the same seed gives the same weights
+ * on every machine and thread count).
+ * Ownership: *out is owned by the caller; release it with alexnet_network_free.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a config field out of range (the message names
+ * it); ALEXNET_ERR_SHAPE when the input size is too small for the architecture (the message gives
+ * the smallest size); ALEXNET_ERR_OUT_OF_MEMORY. */
+ALEXNET_API alexnet_status alexnet_network_create(alexnet_network **out,
+                                                  const alexnet_config *cfg, uint64_t seed);
+
+/* Releases a network and everything it owns, including the views from alexnet_network_param.
+ * NULL is ignored. */
+ALEXNET_API void alexnet_network_free(alexnet_network *net);
+
+/* Copies the network's configuration into `cfg` (cfg->struct_size must be set, e.g. by
+ * alexnet_config_init). Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a struct_size too small. */
+ALEXNET_API alexnet_status alexnet_network_get_config(const alexnet_network *net,
+                                                      alexnet_config *cfg);
+
+/* Runs the network on `input` [N, C, H, W] and writes `logits` [N, num_classes], both allocated
+ * by the caller. C, H and W must match the configuration; TORCHVISION takes any H, W >= 63.
+ * With `training` != 0, dropout is applied and what backward needs is kept; otherwise the pass is
+ * pure inference. Memory is planned when a batch size (or input size) is first seen: later calls
+ * with the same or a smaller batch allocate nothing.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_SHAPE for a wrong input or logits
+ * shape (the message gives expected and actual shapes); ALEXNET_ERR_OUT_OF_MEMORY. */
+ALEXNET_API alexnet_status alexnet_network_forward(alexnet_network *net,
+                                                   const alexnet_tensor *input,
+                                                   alexnet_tensor *logits, int training);
+
+/* After a training forward: computes the mean softmax cross-entropy of its logits against
+ * `labels` (N values in [0, num_classes)), stores it in *loss (when not NULL), and writes (does not
+ * add to) every parameter's gradient.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a label out of range; ALEXNET_ERR_STATE when the
+ * last forward was not a training forward; ALEXNET_ERR_NUMERIC when the loss is not finite (*loss
+ * is still written; the gradients are left as they were). On error no gradient is changed. */
+ALEXNET_API alexnet_status alexnet_network_backward(alexnet_network *net, const int32_t *labels,
+                                                    float *loss);
+
+/* Borrowed views of a parameter and of its gradient, by canonical name ("conv1.weight", ...,
+ * "fc8.bias") or torchvision key ("features.0.weight", ..., "classifier.6.bias"). Either output
+ * may be NULL. Layouts are PyTorch's: conv weight [out, in/groups, kh, kw], linear weight
+ * [out, in], bias [out]. The views live as long as the network; writing through them changes
+ * the network.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL net or name, or an unknown name. */
+ALEXNET_API alexnet_status alexnet_network_param(alexnet_network *net, const char *name,
+                                                 alexnet_tensor **value, alexnet_tensor **grad);
+
+/* The number of parameter tensors (16: weight and bias of 5 conv and 3 linear layers). */
+ALEXNET_API int alexnet_network_param_count(const alexnet_network *net);
+
+/* The canonical name of parameter `index` (0-based, in network order), or NULL when out of
+ * range. Static storage owned by the network. */
+ALEXNET_API const char *alexnet_network_param_name(const alexnet_network *net, int index);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,0 +1,46 @@
+"""One benchmark measurement of PyTorch in its own process, the counterpart of bench_alexnet:
+    bench_torch.py ARCH MODE BATCH ITERATIONS [THREADS]
+Same shapes, same thread count, same protocol (one warm-up pass, then ITERATIONS timed passes);
+train is forward + backward. Prints one JSON object."""
+import json
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
+import torch  # noqa: E402
+from torch_reference import ARCH_NAMES, torch_model  # noqa: E402
+
+DEFAULTS = {"paper": (3, 227, 1000), "torchvision": (3, 224, 1000), "mini": (1, 28, 10)}
+
+
+def main():
+    arch_name, mode, batch, iterations = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    if len(sys.argv) > 5:
+        torch.set_num_threads(int(sys.argv[5]))
+    channels, side, classes = DEFAULTS[arch_name]
+    model = torch_model(ARCH_NAMES[arch_name], channels, side, classes)
+    x = torch.rand(batch, channels, side, side) - 0.5
+    labels = torch.arange(batch) % classes
+    train = mode == "train"
+    model.train(train)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    start = 0.0
+    for it in range(iterations + 1):
+        if it == 1:
+            start = time.perf_counter()
+        if train:
+            model.zero_grad(set_to_none=False)
+            loss_fn(model(x), labels).backward()
+        else:
+            with torch.no_grad():
+                model(x)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"images_per_s": batch * iterations / seconds, "peak_rss_mib": peak,
+                      "threads": torch.get_num_threads()}))
+
+
+if __name__ == "__main__":
+    main()

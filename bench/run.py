@@ -1,0 +1,66 @@
+"""libalexnet next to PyTorch on the same machine, thread count and shapes, in one run.
+
+    /usr/bin/python3 bench/run.py [--build build] [--threads N] [--quick]
+
+Each measurement runs in a fresh process (so peak memory is that process's own) and the two
+libraries alternate case by case, so both see the same machine state. Prints a table of images/s
+and peak resident memory with libalexnet/PyTorch ratios (speed > 1: libalexnet faster; memory < 1:
+libalexnet smaller). PyTorch's peak includes its interpreter and library (~300 MiB before any
+tensor), which a PyTorch user pays too."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# (arch, mode, batch, timed iterations)
+CASES = [
+    ("torchvision", "infer", 1, 20),
+    ("torchvision", "infer", 128, 3),
+    ("torchvision", "train", 128, 3),
+    ("paper", "infer", 1, 20),
+    ("paper", "infer", 128, 3),
+    ("paper", "train", 128, 3),
+]
+QUICK_CASES = [("torchvision", "infer", 1, 5), ("torchvision", "train", 32, 2),
+               ("mini", "train", 128, 5)]
+
+
+def measure(command):
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--quick", action="store_true", help="small cases, for a smoke test")
+    args = parser.parse_args()
+    ours_exe = os.path.join(args.build, "bench", "bench_alexnet")
+    torch_script = os.path.join(HERE, "bench_torch.py")
+    rows = []
+    for arch, mode, batch, iterations in QUICK_CASES if args.quick else CASES:
+        common = [arch, mode, str(batch), str(iterations), str(args.threads)]
+        ours = measure([ours_exe] + common)
+        theirs = measure([sys.executable, torch_script] + common)
+        rows.append((f"{arch} {mode} batch {batch}", ours, theirs))
+        print(f"  measured {rows[-1][0]}", file=sys.stderr)
+
+    print(f"threads: {args.threads} (libalexnet {rows[0][1]['threads']}, "
+          f"PyTorch {rows[0][2]['threads']})")
+    header = ("case", "alexnet img/s", "torch img/s", "speed ratio", "alexnet MiB", "torch MiB",
+              "memory ratio")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name, ours, theirs in rows:
+        print(f"| {name} | {ours['images_per_s']:.1f} | {theirs['images_per_s']:.1f} | "
+              f"{ours['images_per_s'] / theirs['images_per_s']:.2f}x | "
+              f"{ours['peak_rss_mib']:.0f} | {theirs['peak_rss_mib']:.0f} | "
+              f"{ours['peak_rss_mib'] / theirs['peak_rss_mib']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+/* Convolution with stride, padding and groups, as im2col + one OpenBLAS sgemm per group.
+ *
+ * Work is split over images: each parallel part unfolds a chunk of its images side by side (enough
+ * columns to keep the GEMM efficient on small feature maps), multiplies, and scatters the result
+ * into NCHW with the bias added. Backward recomputes the unfolding (cheaper than keeping it), forms
+ * each part's weight gradient in its own scratch, reuses the column buffer for the input gradient
+ * and folds it back with col2im; the parts' weight gradients are then summed in a fixed order. A
+ * batch smaller than the number of parts (inference on one image) is split inside the image
+ * instead: over rows of the unfolding, then over output channels. */
+#include "im2col.h"
+#include "layer.h"
+#include "parallel.h"
+
+#include <cblas.h>
+#include <string.h>
+
+enum { CONV_TARGET_COLUMNS = 1024, FLOAT_ALIGN = 16 };
+
+static size_t round_up(size_t n)
+{
+    return (n + FLOAT_ALIGN - 1) / FLOAT_ALIGN * FLOAT_ALIGN;
+}
+
+static bool conv_output_shape(const layer *l, shape in, shape *out)
+{
+    const int k = l->conv.kernel, s = l->conv.stride, p = l->conv.pad;
+    if (in.c != l->conv.in_channels || in.h + 2 * p < k || in.w + 2 * p < k)
+        return false;
+    out->c = l->conv.out_channels;
+    out->h = (in.h + 2 * p - k) / s + 1;
+    out->w = (in.w + 2 * p - k) / s + 1;
+    return true;
+}
+
+/* How many images one GEMM covers. */
+static int conv_chunk(shape out, int batch, int parts)
+{
+    int per_part = (batch + parts - 1) / parts;
+    int hw = out.h * out.w;
+    int chunk = (CONV_TARGET_COLUMNS + hw - 1) / hw;
+    if (chunk > per_part)
+        chunk = per_part;
+    return chunk < 1 ? 1 : chunk;
+}
+
+/* A part's scratch: [columns | gathered output or gradient | weight gradient | bias gradient]. */
+typedef struct conv_scratch {
+    float *col, *buf, *dweight, *dbias;
+} conv_scratch;
+
+static size_t conv_rows(const layer *l)
+{
+    return (size_t)l->conv.in_channels * l->conv.kernel * l->conv.kernel;
+}
+
+static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch, int parts)
+{
+    (void)in;
+    size_t cols = (size_t)conv_chunk(out, batch, parts) * out.h * out.w;
+    return round_up(conv_rows(l) * cols) + round_up((size_t)out.c * cols) +
+           round_up(layer_weight_floats(l)) + round_up((size_t)out.c);
+}
+
+static conv_scratch conv_scratch_of(const layer *l, const layer_call *call, int part)
+{
+    size_t cols = (size_t)conv_chunk(call->out_shape, call->batch, call->parts) *
+                  call->out_shape.h * call->out_shape.w;
+    conv_scratch s;
+    s.col = call->scratch + (size_t)part * call->scratch_per_part;
+    s.buf = s.col + round_up(conv_rows(l) * cols);
+    s.dweight = s.buf + round_up((size_t)call->out_shape.c * cols);
+    s.dbias = s.dweight + round_up(layer_weight_floats(l));
+    return s;
+}
+
+typedef struct conv_job {
+    const layer *l;
+    const layer_call *call;
+    conv_geometry geometry;
+    int chunk;
+    size_t hw, in_size, out_size;
+    size_t rows, rows_per_group;   /* K and K / groups */
+    size_t out_per_group;          /* M / groups */
+    const float *col;              /* within-image split: the shared unfolding */
+    const float *image;
+    float *image_out;
+    int active;                    /* backward: parts that had images, and their gradients */
+    const float *part_dweight[PARALLEL_MAX_PARTS];
+    const float *part_dbias[PARALLEL_MAX_PARTS];
+} conv_job;
+
+static conv_job conv_job_of(const layer *l, const layer_call *call)
+{
+    conv_job j = {.l = l, .call = call};
+    j.geometry = (conv_geometry){
+        .channels = call->in_shape.c,
+        .height = call->in_shape.h,
+        .width = call->in_shape.w,
+        .kernel = l->conv.kernel,
+        .stride = l->conv.stride,
+        .pad = l->conv.pad,
+        .out_h = call->out_shape.h,
+        .out_w = call->out_shape.w,
+    };
+    j.chunk = conv_chunk(call->out_shape, call->batch, call->parts);
+    j.hw = (size_t)call->out_shape.h * call->out_shape.w;
+    j.in_size = shape_size(call->in_shape);
+    j.out_size = shape_size(call->out_shape);
+    j.rows = conv_rows(l);
+    j.rows_per_group = j.rows / (size_t)l->conv.groups;
+    j.out_per_group = (size_t)l->conv.out_channels / (size_t)l->conv.groups;
+    return j;
+}
+
+static void unfold_chunk(const conv_job *j, const float *images, int count, float *col)
+{
+    size_t cols = (size_t)count * j->hw;
+    for (int c = 0; c < count; c++)
+        im2col(&j->geometry, images + (size_t)c * j->in_size, col + (size_t)c * j->hw, cols, 0,
+               (int)j->rows);
+}
+
+static void conv_forward_images(void *ctx, int64_t begin, int64_t end, int part)
+{
+    const conv_job *j = ctx;
+    const layer *l = j->l;
+    conv_scratch s = conv_scratch_of(l, j->call, part);
+    const int groups = l->conv.groups, M = l->conv.out_channels;
+    for (int64_t n0 = begin; n0 < end; n0 += j->chunk) {
+        int count = (int)(end - n0 < j->chunk ? end - n0 : j->chunk);
+        size_t cols = (size_t)count * j->hw;
+        unfold_chunk(j, j->call->in + (size_t)n0 * j->in_size, count, s.col);
+        float *dst = count == 1 ? j->call->out + (size_t)n0 * j->out_size : s.buf;
+        for (int g = 0; g < groups; g++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->out_per_group,
+                        (int)cols, (int)j->rows_per_group, 1.0f,
+                        l->weight + (size_t)g * j->out_per_group * j->rows_per_group,
+                        (int)j->rows_per_group, s.col + (size_t)g * j->rows_per_group * cols,
+                        (int)cols, 0.0f, dst + (size_t)g * j->out_per_group * cols, (int)cols);
+        /* [M, count * hw] -> NCHW, adding the bias on the way. */
+        for (int c = 0; c < count; c++) {
+            float *out = j->call->out + (size_t)(n0 + c) * j->out_size;
+            for (int m = 0; m < M; m++) {
+                const float *src = dst + (size_t)m * cols + (size_t)c * j->hw;
+                float *o = out + (size_t)m * j->hw;
+                const float b = l->bias[m];
+                for (size_t p = 0; p < j->hw; p++)
+                    o[p] = src[p] + b;
+            }
+        }
+    }
+}
+
+static void conv_unfold_rows(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const conv_job *j = ctx;
+    im2col(&j->geometry, j->image, (float *)j->col, j->hw, (int)begin, (int)end);
+}
+
+static void conv_multiply_channels(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const conv_job *j = ctx;
+    const layer *l = j->l;
+    for (int64_t m0 = begin; m0 < end;) {
+        size_t g = (size_t)m0 / j->out_per_group;
+        int64_t m1 = (int64_t)((g + 1) * j->out_per_group);
+        if (m1 > end)
+            m1 = end;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(m1 - m0), (int)j->hw,
+                    (int)j->rows_per_group, 1.0f, l->weight + (size_t)m0 * j->rows_per_group,
+                    (int)j->rows_per_group, j->col + g * j->rows_per_group * j->hw, (int)j->hw,
+                    0.0f, j->image_out + (size_t)m0 * j->hw, (int)j->hw);
+        for (int64_t m = m0; m < m1; m++) {
+            float *o = j->image_out + (size_t)m * j->hw;
+            for (size_t p = 0; p < j->hw; p++)
+                o[p] += l->bias[m];
+        }
+        m0 = m1;
+    }
+}
+
+static void conv_forward(const layer *l, const layer_call *call)
+{
+    conv_job j = conv_job_of(l, call);
+    if (call->batch >= call->parts) {
+        parallel_run(call->parts, call->batch, conv_forward_images, &j);
+        return;
+    }
+    j.col = conv_scratch_of(l, call, 0).col;
+    for (int n = 0; n < call->batch; n++) {
+        j.image = call->in + (size_t)n * j.in_size;
+        j.image_out = call->out + (size_t)n * j.out_size;
+        parallel_run(call->parts, (int64_t)j.rows, conv_unfold_rows, &j);
+        parallel_run(call->parts, l->conv.out_channels, conv_multiply_channels, &j);
+    }
+}
+
+static void conv_backward_images(void *ctx, int64_t begin, int64_t end, int part)
+{
+    const conv_job *j = ctx;
+    const layer *l = j->l;
+    const layer_call *call = j->call;
+    conv_scratch s = conv_scratch_of(l, call, part);
+    const int groups = l->conv.groups, M = l->conv.out_channels;
+    const size_t Mg = j->out_per_group, Kg = j->rows_per_group;
+    bool first = true;
+    for (int64_t n0 = begin; n0 < end; n0 += j->chunk) {
+        int count = (int)(end - n0 < j->chunk ? end - n0 : j->chunk);
+        size_t cols = (size_t)count * j->hw;
+        unfold_chunk(j, call->in + (size_t)n0 * j->in_size, count, s.col);
+        const float *dout = call->dout + (size_t)n0 * j->out_size;
+        if (count > 1) { /* NCHW -> [M, count * hw] */
+            for (int c = 0; c < count; c++)
+                for (int m = 0; m < M; m++)
+                    memcpy(s.buf + (size_t)m * cols + (size_t)c * j->hw,
+                           dout + (size_t)c * j->out_size + (size_t)m * j->hw,
+                           sizeof(float) * j->hw);
+            dout = s.buf;
+        }
+        for (int g = 0; g < groups; g++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Mg, (int)Kg, (int)cols, 1.0f,
+                        dout + (size_t)g * Mg * cols, (int)cols, s.col + (size_t)g * Kg * cols,
+                        (int)cols, first ? 0.0f : 1.0f, s.dweight + (size_t)g * Mg * Kg, (int)Kg);
+        for (int m = 0; m < M; m++) {
+            const float *row = dout + (size_t)m * cols;
+            float sum = 0.0f;
+            for (size_t p = 0; p < cols; p++)
+                sum += row[p];
+            s.dbias[m] = first ? sum : s.dbias[m] + sum;
+        }
+        first = false;
+        if (call->din == NULL)
+            continue;
+        /* The columns are no longer needed: they become the gradient of the unfolding. */
+        for (int g = 0; g < groups; g++)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)cols, (int)Mg, 1.0f,
+                        l->weight + (size_t)g * Mg * Kg, (int)Kg, dout + (size_t)g * Mg * cols,
+                        (int)cols, 0.0f, s.col + (size_t)g * Kg * cols, (int)cols);
+        for (int c = 0; c < count; c++) {
+            float *din = call->din + (size_t)(n0 + c) * j->in_size;
+            memset(din, 0, sizeof(float) * j->in_size);
+            col2im(&j->geometry, s.col + (size_t)c * j->hw, cols, din);
+        }
+    }
+}
+
+/* dweight and dbias = the sum of the parts' own, in part order (parts without images skipped). */
+static void conv_sum_parts(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const conv_job *j = ctx;
+    const layer *l = j->l;
+    const size_t weights = layer_weight_floats(l);
+    for (int64_t i = begin; i < end; i++) {
+        float sum = 0.0f;
+        if ((size_t)i < weights) {
+            for (int p = 0; p < j->active; p++)
+                sum += j->part_dweight[p][i];
+            l->dweight[i] = sum;
+        } else {
+            for (int p = 0; p < j->active; p++)
+                sum += j->part_dbias[p][(size_t)i - weights];
+            l->dbias[(size_t)i - weights] = sum;
+        }
+    }
+}
+
+static void conv_backward(const layer *l, const layer_call *call)
+{
+    conv_job j = conv_job_of(l, call);
+    parallel_run(call->parts, call->batch, conv_backward_images, &j);
+    for (int p = 0; p < call->parts; p++) {
+        int64_t begin, end;
+        parallel_range(call->batch, call->parts, p, &begin, &end);
+        if (begin == end)
+            continue;
+        conv_scratch s = conv_scratch_of(l, call, p);
+        j.part_dweight[j.active] = s.dweight;
+        j.part_dbias[j.active] = s.dbias;
+        j.active++;
+    }
+    parallel_run(call->parts, (int64_t)(layer_weight_floats(l) + (size_t)l->conv.out_channels),
+                 conv_sum_parts, &j);
+}
+
+const layer_ops conv_ops = {
+    .kind = "conv",
+    .output_shape = conv_output_shape,
+    .aux_floats = layer_no_aux,
+    .scratch_floats = conv_scratch_floats,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .in_place = false,
+};

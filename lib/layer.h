@@ -1,0 +1,107 @@
+/* The layer interface. A network is a list of layers (network.c); each layer kind lives in its own
+ * file with its forward and backward side by side, and exposes a `layer_ops` table.
+ *
+ * A layer holds only what describes it — hyperparameters and pointers into the network's parameter
+ * and gradient arenas. Everything that depends on a call (batch size, input size, activations,
+ * what forward keeps for backward, scratch) comes in a `layer_call`, so that several callers could
+ * one day share a layer's weights read-only. */
+#ifndef ALEXNET_LAYER_H
+#define ALEXNET_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The shape of one sample: channels x height x width. Fully connected layers use c = features and
+ * h = w = 1, so a flattened feature map needs no copy. */
+typedef struct shape {
+    int c, h, w;
+} shape;
+
+static inline size_t shape_size(shape s)
+{
+    return (size_t)s.c * (size_t)s.h * (size_t)s.w;
+}
+
+typedef struct layer layer;
+
+/* Everything one forward or backward call of one layer needs besides the layer itself. */
+typedef struct layer_call {
+    int batch;
+    shape in_shape, out_shape;
+    const float *in; /* [batch, in_shape]                                             */
+    float *out;      /* [batch, out_shape]; equals `in` for in-place layers            */
+    const float *dout; /* backward: gradient of the loss w.r.t. out                    */
+    float *din;        /* backward: gradient w.r.t. in, written; NULL when not needed   */
+    float *aux;        /* what forward keeps for backward: aux_floats(...) * batch       */
+    float *scratch;    /* `parts` slices of scratch_per_part floats each                */
+    size_t scratch_per_part;
+    int parts;         /* how many parallel parts the work may be split into            */
+    bool training;
+    uint64_t seed;     /* randomness (dropout): the network's seed and forward step     */
+    uint64_t step;
+} layer_call;
+
+typedef struct layer_ops {
+    const char *kind;
+    /* Output shape for this input shape; false when the input is too small for the layer. */
+    bool (*output_shape)(const layer *l, shape in, shape *out);
+    /* Floats per sample kept from a training forward for backward (0 if none). */
+    size_t (*aux_floats)(const layer *l, shape in, shape out);
+    /* Scratch floats one part needs for a batch of `batch` split into `parts` (0 if none). */
+    size_t (*scratch_floats)(const layer *l, shape in, shape out, int batch, int parts);
+    void (*forward)(const layer *l, const layer_call *call);
+    /* Writes din (when not NULL) and, for layers with parameters, the parameter gradients. */
+    void (*backward)(const layer *l, const layer_call *call);
+    bool in_place; /* out may be the same buffer as in, and din as dout */
+} layer_ops;
+
+struct layer {
+    const layer_ops *ops;
+    char name[16]; /* "conv1", "relu1", "lrn1", "pool1", "drop6", "fc6", ... */
+    int index;     /* position in the network, which also names its random stream */
+    union {
+        struct {
+            int in_channels, out_channels, kernel, stride, pad, groups;
+        } conv;
+        struct {
+            int size;
+            float alpha, beta, k;
+        } lrn;
+        struct {
+            int kernel, stride;
+        } pool;
+        struct {
+            int out_h, out_w;
+        } adaptive;
+        struct {
+            int in_features, out_features;
+        } linear;
+        struct {
+            float p;
+        } dropout;
+    };
+    /* Parameter and gradient storage (NULL for layers without parameters). */
+    float *weight, *bias, *dweight, *dbias;
+};
+
+extern const layer_ops conv_ops;
+extern const layer_ops relu_ops;
+extern const layer_ops lrn_ops;
+extern const layer_ops maxpool_ops;
+extern const layer_ops adaptive_avgpool_ops;
+extern const layer_ops linear_ops;
+extern const layer_ops dropout_ops;
+
+/* Number of weight floats of a conv or linear layer (bias count is the output count). */
+size_t layer_weight_floats(const layer *l);
+size_t layer_bias_floats(const layer *l);
+
+/* For layer kinds that keep nothing for backward, or need no scratch. */
+size_t layer_no_aux(const layer *l, shape in, shape out);
+size_t layer_no_scratch(const layer *l, shape in, shape out, int batch, int parts);
+
+/* The shape is unchanged (element-wise layers). */
+bool layer_same_shape(const layer *l, shape in, shape *out);
+
+#endif

@@ -1,0 +1,103 @@
+/* Overlapping max pooling (the paper's 3x3 windows at stride 2), no padding, floor rounding as in
+ * PyTorch's MaxPool2d. Ties go to the first maximum in row-major order and a NaN wins, exactly as
+ * PyTorch chooses, so gradients are routed to the same element. Forward keeps the winning input
+ * position of every output for backward. Work is split over (image, channel) planes. */
+#include "layer.h"
+#include "parallel.h"
+
+#include <math.h>
+#include <string.h>
+
+static bool maxpool_output_shape(const layer *l, shape in, shape *out)
+{
+    const int k = l->pool.kernel, s = l->pool.stride;
+    if (in.h < k || in.w < k)
+        return false;
+    *out = (shape){in.c, (in.h - k) / s + 1, (in.w - k) / s + 1};
+    return true;
+}
+
+static size_t maxpool_aux_floats(const layer *l, shape in, shape out)
+{
+    (void)l, (void)in;
+    return shape_size(out); /* one int32 position per output */
+}
+
+typedef struct pool_job {
+    const layer *l;
+    const layer_call *call;
+} pool_job;
+
+static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const pool_job *j = ctx;
+    const layer_call *call = j->call;
+    const int k = j->l->pool.kernel, s = j->l->pool.stride;
+    const int H = call->in_shape.h, W = call->in_shape.w;
+    const int OH = call->out_shape.h, OW = call->out_shape.w;
+    for (int64_t p = begin; p < end; p++) {
+        const float *in = call->in + (size_t)p * H * W;
+        float *out = call->out + (size_t)p * OH * OW;
+        int32_t *arg = call->aux ? (int32_t *)call->aux + (size_t)p * OH * OW : NULL;
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                int best_at = oy * s * W + ox * s;
+                float best = in[best_at];
+                for (int i = 0; i < k; i++)
+                    for (int jj = 0; jj < k; jj++) {
+                        int at = (oy * s + i) * W + ox * s + jj;
+                        float v = in[at];
+                        if (v > best || isnan(v)) {
+                            best = v;
+                            best_at = at;
+                        }
+                    }
+                out[oy * OW + ox] = best;
+                if (arg)
+                    arg[oy * OW + ox] = best_at;
+            }
+    }
+}
+
+static void maxpool_backward_planes(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const pool_job *j = ctx;
+    const layer_call *call = j->call;
+    const size_t in_plane = (size_t)call->in_shape.h * call->in_shape.w;
+    const size_t out_plane = (size_t)call->out_shape.h * call->out_shape.w;
+    for (int64_t p = begin; p < end; p++) {
+        float *din = call->din + (size_t)p * in_plane;
+        const float *dout = call->dout + (size_t)p * out_plane;
+        const int32_t *arg = (const int32_t *)call->aux + (size_t)p * out_plane;
+        memset(din, 0, sizeof(float) * in_plane);
+        for (size_t o = 0; o < out_plane; o++)
+            din[arg[o]] += dout[o];
+    }
+}
+
+static void maxpool_forward(const layer *l, const layer_call *call)
+{
+    pool_job j = {l, call};
+    parallel_run(call->parts, (int64_t)call->batch * call->in_shape.c, maxpool_forward_planes, &j);
+}
+
+static void maxpool_backward(const layer *l, const layer_call *call)
+{
+    if (call->din == NULL)
+        return;
+    pool_job j = {l, call};
+    parallel_run(call->parts, (int64_t)call->batch * call->in_shape.c, maxpool_backward_planes,
+                 &j);
+}
+
+const layer_ops maxpool_ops = {
+    .kind = "maxpool",
+    .output_shape = maxpool_output_shape,
+    .aux_floats = maxpool_aux_floats,
+    .scratch_floats = layer_no_scratch,
+    .forward = maxpool_forward,
+    .backward = maxpool_backward,
+    .in_place = false,
+};

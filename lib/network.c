@@ -1,0 +1,279 @@
+/* Network lifecycle and parameters: configuration, construction from an architecture, the
+ * parameter and gradient arenas with their borrowed views, initialisation, lookup by name. */
+#include "network.h"
+
+#include "error.h"
+#include "memory.h"
+#include "parallel.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The fields of the v1 contract; a caller's struct must hold at least these. */
+#define CONFIG_V1_SIZE (offsetof(alexnet_config, dropout) + sizeof(float))
+
+enum { MAX_CHANNELS = 64, MAX_SIDE = 4096, MAX_CLASSES = 1000000, PARAM_ALIGN_FLOATS = 16 };
+
+alexnet_status alexnet_config_init(alexnet_config *cfg, alexnet_arch arch)
+{
+    CHECK_NOT_NULL("alexnet_config_init", cfg);
+    if (!arch_valid(arch))
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "alexnet_config_init: architecture %d is unknown; use ALEXNET_ARCH_PAPER, "
+                         "ALEXNET_ARCH_TORCHVISION or ALEXNET_ARCH_MINI",
+                         (int)arch);
+    arch_defaults(cfg, arch);
+    return ALEXNET_OK;
+}
+
+static alexnet_status check_range(const char *fn, const char *field, long long value,
+                                  long long lo, long long hi)
+{
+    if (value < lo || value > hi)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: config.%s is %lld; it must be %lld to %lld",
+                         fn, field, value, lo, hi);
+    return ALEXNET_OK;
+}
+
+alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
+                                      alexnet_config *full)
+{
+    if (cfg == NULL)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: argument 'cfg' is NULL", fn);
+    if (cfg->struct_size < CONFIG_V1_SIZE)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: config.struct_size is %zu, smaller than any version of "
+                         "alexnet_config; fill the struct with alexnet_config_init first",
+                         fn, cfg->struct_size);
+    if (!arch_valid(cfg->arch))
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: config.arch %d is unknown", fn,
+                         (int)cfg->arch);
+    arch_defaults(full, cfg->arch);
+    size_t known = cfg->struct_size < sizeof *full ? cfg->struct_size : sizeof *full;
+    memcpy(full, cfg, known);
+    full->struct_size = sizeof *full;
+    alexnet_status st;
+    if ((st = check_range(fn, "in_channels", full->in_channels, 1, MAX_CHANNELS)) ||
+        (st = check_range(fn, "in_height", full->in_height, 1, MAX_SIDE)) ||
+        (st = check_range(fn, "in_width", full->in_width, 1, MAX_SIDE)) ||
+        (st = check_range(fn, "num_classes", full->num_classes, 1, MAX_CLASSES)) ||
+        (st = check_range(fn, "init", full->init, ALEXNET_INIT_PAPER, ALEXNET_INIT_HE)))
+        return st;
+    if (!(full->dropout >= 0.0f && full->dropout < 1.0f))
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: config.dropout is %g; it must be in [0, 1)", fn, (double)full->dropout);
+    return ALEXNET_OK;
+}
+
+static size_t round_floats(size_t n)
+{
+    return (n + PARAM_ALIGN_FLOATS - 1) / PARAM_ALIGN_FLOATS * PARAM_ALIGN_FLOATS;
+}
+
+/* Lays the parameters out in the arenas and points each layer and view at its slice. */
+static void bind_params(alexnet_network *net)
+{
+    size_t offset = 0;
+    for (int i = 0; i < net->num_params; i++) {
+        network_param *p = &net->params[i];
+        layer *l = p->owner;
+        int64_t dims[4];
+        int ndim;
+        if (p->is_bias) {
+            ndim = 1;
+            dims[0] = (int64_t)layer_bias_floats(l);
+        } else if (l->ops == &conv_ops) {
+            ndim = 4;
+            dims[0] = l->conv.out_channels;
+            dims[1] = l->conv.in_channels / l->conv.groups;
+            dims[2] = dims[3] = l->conv.kernel;
+        } else {
+            ndim = 2;
+            dims[0] = l->linear.out_features;
+            dims[1] = l->linear.in_features;
+        }
+        tensor_view_init(&p->value, ndim, dims, net->values + offset);
+        tensor_view_init(&p->grad, ndim, dims, net->grads + offset);
+        if (p->is_bias) {
+            l->bias = p->value.data;
+            l->dbias = p->grad.data;
+        } else {
+            l->weight = p->value.data;
+            l->dweight = p->grad.data;
+        }
+        offset += round_floats((size_t)p->value.numel);
+    }
+}
+
+static size_t param_arena_floats(const alexnet_network *net)
+{
+    size_t total = 0;
+    for (int i = 0; i < net->num_params; i++) {
+        const layer *l = net->params[i].owner;
+        total += round_floats(net->params[i].is_bias ? layer_bias_floats(l)
+                                                     : layer_weight_floats(l));
+    }
+    return total;
+}
+
+/* Paper, section 5: biases 1 in conv2, conv4, conv5 and the hidden FC layers, so that their ReLUs
+ * start with positive inputs. */
+static bool paper_bias_is_one(const char *layer_name)
+{
+    static const char *const ones[] = {"conv2", "conv4", "conv5", "fc6", "fc7"};
+    for (size_t i = 0; i < sizeof ones / sizeof ones[0]; i++)
+        if (strcmp(layer_name, ones[i]) == 0)
+            return true;
+    return false;
+}
+
+typedef struct init_job {
+    const alexnet_network *net;
+    const network_param *param;
+    uint64_t stream;
+    float stddev;
+} init_job;
+
+static void init_normal_range(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const init_job *j = ctx;
+    float *w = j->param->value.data;
+    const int64_t numel = j->param->value.numel;
+    for (int64_t q = begin; q < end; q++) {
+        float z[4];
+        rng_normal4(j->net->seed, j->stream, (uint64_t)q, z);
+        for (int r = 0; r < 4 && q * 4 + r < numel; r++)
+            w[q * 4 + r] = z[r] * j->stddev;
+    }
+}
+
+void network_init_params(alexnet_network *net)
+{
+    const int parts = parallel_parts();
+    for (int i = 0; i < net->num_params; i++) {
+        network_param *p = &net->params[i];
+        const layer *l = p->owner;
+        if (p->is_bias) {
+            float v = net->config.init == ALEXNET_INIT_PAPER && paper_bias_is_one(l->name) ? 1.0f
+                                                                                         : 0.0f;
+            for (int64_t k = 0; k < p->value.numel; k++)
+                p->value.data[k] = v;
+            continue;
+        }
+        float stddev = 0.01f;
+        if (net->config.init == ALEXNET_INIT_HE) {
+            double fan_in = (double)p->value.numel / (double)p->value.shape[0];
+            stddev = (float)sqrt(2.0 / fan_in);
+        }
+        init_job j = {net, p, RNG_STREAM(RNG_STREAM_INIT, (uint64_t)i), stddev};
+        parallel_run(parts, (p->value.numel + 3) / 4, init_normal_range, &j);
+    }
+}
+
+alexnet_status alexnet_network_create(alexnet_network **out, const alexnet_config *cfg,
+                                      uint64_t seed)
+{
+    static const char fn[] = "alexnet_network_create";
+    CHECK_NOT_NULL(fn, out);
+    *out = NULL;
+    alexnet_config full;
+    alexnet_status st = network_config_resolve(fn, cfg, &full);
+    if (st != ALEXNET_OK)
+        return st;
+    alexnet_network *net = calloc(1, sizeof *net);
+    if (net == NULL)
+        return error_set(ALEXNET_ERR_OUT_OF_MEMORY, "%s: cannot allocate the network", fn);
+    net->config = full;
+    net->seed = seed;
+    if ((st = arch_build(fn, net)) != ALEXNET_OK) {
+        free(net);
+        return st;
+    }
+    net->min_input = arch_min_input(&net->config);
+    net->param_floats = param_arena_floats(net);
+    net->values = memory_alloc_floats(net->param_floats);
+    net->grads = memory_alloc_floats(net->param_floats);
+    if (net->values == NULL || net->grads == NULL) {
+        alexnet_network_free(net);
+        return error_set(ALEXNET_ERR_OUT_OF_MEMORY,
+                         "%s: cannot allocate %zu parameters and their gradients (%.1f MiB)", fn,
+                         net->param_floats, (double)net->param_floats * 8.0 / 1048576.0);
+    }
+    bind_params(net);
+    network_init_params(net);
+    *out = net;
+    return ALEXNET_OK;
+}
+
+void alexnet_network_free(alexnet_network *net)
+{
+    if (net == NULL)
+        return;
+    memory_free(net->plan.arena);
+    memory_free(net->values);
+    memory_free(net->grads);
+    free(net);
+}
+
+alexnet_status alexnet_network_get_config(const alexnet_network *net, alexnet_config *cfg)
+{
+    static const char fn[] = "alexnet_network_get_config";
+    CHECK_NOT_NULL(fn, net);
+    CHECK_NOT_NULL(fn, cfg);
+    if (cfg->struct_size < CONFIG_V1_SIZE)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: cfg->struct_size is %zu; set it with alexnet_config_init first", fn,
+                         cfg->struct_size);
+    size_t size = cfg->struct_size < sizeof *cfg ? cfg->struct_size : sizeof *cfg;
+    alexnet_config copy = net->config;
+    copy.struct_size = size;
+    memcpy(cfg, &copy, size);
+    return ALEXNET_OK;
+}
+
+network_param *network_find_param(alexnet_network *net, const char *name)
+{
+    for (int i = 0; i < net->num_params; i++)
+        if (strcmp(net->params[i].name, name) == 0 || strcmp(net->params[i].torch_name, name) == 0)
+            return &net->params[i];
+    return NULL;
+}
+
+alexnet_status alexnet_network_param(alexnet_network *net, const char *name,
+                                     alexnet_tensor **value, alexnet_tensor **grad)
+{
+    static const char fn[] = "alexnet_network_param";
+    if (value)
+        *value = NULL;
+    if (grad)
+        *grad = NULL;
+    CHECK_NOT_NULL(fn, net);
+    CHECK_NOT_NULL(fn, name);
+    network_param *p = network_find_param(net, name);
+    if (p == NULL)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: no parameter is named '%s'; names are conv1.weight ... fc8.bias, or "
+                         "torchvision's features.0.weight ... classifier.6.bias",
+                         fn, name);
+    if (value)
+        *value = &p->value;
+    if (grad)
+        *grad = &p->grad;
+    return ALEXNET_OK;
+}
+
+int alexnet_network_param_count(const alexnet_network *net)
+{
+    return net == NULL ? 0 : net->num_params;
+}
+
+const char *alexnet_network_param_name(const alexnet_network *net, int index)
+{
+    if (net == NULL || index < 0 || index >= net->num_params)
+        return NULL;
+    return net->params[index].name;
+}

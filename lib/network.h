@@ -1,0 +1,82 @@
+/* The network: a list of layers (Darknet style), the parameters of all of them in one contiguous
+ * arena and their gradients in another (one allreduce can move them), and a plan of per-call
+ * buffers made when a batch size is first seen. Parameters and per-call state are kept apart. */
+#ifndef ALEXNET_NETWORK_H
+#define ALEXNET_NETWORK_H
+
+#include "alexnet/alexnet.h"
+#include "layer.h"
+#include "tensor.h"
+
+enum { NETWORK_MAX_LAYERS = 32, NETWORK_MAX_PARAMS = 16 };
+
+typedef struct network_param {
+    char name[24];       /* canonical: conv1.weight                  */
+    char torch_name[32]; /* torchvision: features.0.weight           */
+    layer *owner;
+    bool is_bias;
+    alexnet_tensor value, grad; /* borrowed views into the arenas */
+} network_param;
+
+/* Buffers for one batch capacity and input size; all in one allocation. */
+typedef struct network_plan {
+    int capacity; /* 0: no plan yet */
+    int in_h, in_w;
+    int parts;
+    bool training;                      /* aux and gradient buffers present */
+    shape shapes[NETWORK_MAX_LAYERS + 1];
+    float *act[NETWORK_MAX_LAYERS + 1]; /* act[0]: copy of the input (training only) */
+    float *aux[NETWORK_MAX_LAYERS];
+    float *grad[2]; /* ping-pong gradients of activations */
+    float *scratch;
+    size_t scratch_per_part;
+    float *arena;
+} network_plan;
+
+struct alexnet_network {
+    alexnet_config config;
+    uint64_t seed;
+    int min_input; /* smallest input side the architecture accepts */
+    int num_layers;
+    layer layers[NETWORK_MAX_LAYERS];
+    int num_params;
+    network_param params[NETWORK_MAX_PARAMS];
+    float *values, *grads; /* the arenas */
+    size_t param_floats;
+    network_plan plan;
+    int batch;           /* of the last forward */
+    bool backward_ready; /* the last forward was a training forward */
+    uint64_t step;       /* training forwards so far: names the dropout draws */
+};
+
+/* Checks a config (fields beyond cfg->struct_size take the arch's defaults) into `full`. */
+alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
+                                       alexnet_config *full);
+
+/* Builds the layer list and the parameter table for a resolved config, without allocating the
+ * arenas (architecture definitions: arch.c). */
+alexnet_status arch_build(const char *fn, alexnet_network *net);
+
+/* Architecture table lookups (arch.c). */
+bool arch_valid(alexnet_arch arch);
+const char *arch_name(alexnet_arch arch);
+void arch_defaults(alexnet_config *cfg, alexnet_arch arch);
+
+/* The smallest square input the architecture accepts. */
+int arch_min_input(const alexnet_config *cfg);
+
+/* Input sizes other than the configured one are accepted (adaptive pooling). */
+bool arch_accepts_any_size(alexnet_arch arch);
+
+/* Initial parameter values per the config's init scheme. */
+void network_init_params(alexnet_network *net);
+
+/* Finds a parameter by canonical or torchvision name; NULL when unknown. */
+network_param *network_find_param(alexnet_network *net, const char *name);
+
+/* Mean softmax cross-entropy over the batch; writes d loss / d logits = (softmax - onehot) / N.
+ * Labels must be valid. Returns the loss (non-finite when the logits are). */
+double softmax_cross_entropy(const float *logits, const int32_t *labels, int batch, int classes,
+                             float *dlogits);
+
+#endif

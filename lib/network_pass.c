@@ -1,0 +1,226 @@
+/* Forward and backward passes over the layer list, and the memory plan they run in.
+ *
+ * The plan holds every activation, what each layer keeps for backward, two ping-pong buffers for
+ * activation gradients, and per-part scratch, in one allocation made when a batch size (or input
+ * size, or thread count) is first seen. It only grows — a smaller batch reuses it — so alternating
+ * training and evaluation batches never reallocate. In-place layers (ReLU) share their input's
+ * buffer, and their input gradient shares the output gradient's. */
+#include "error.h"
+#include "memory.h"
+#include "network.h"
+#include "parallel.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+enum { PLAN_ALIGN_FLOATS = 16, MAX_BATCH = 1 << 20 };
+
+typedef struct plan_layout {
+    size_t total;
+} plan_layout;
+
+static size_t reserve(plan_layout *layout, size_t floats)
+{
+    size_t at = layout->total;
+    layout->total += (floats + PLAN_ALIGN_FLOATS - 1) / PLAN_ALIGN_FLOATS * PLAN_ALIGN_FLOATS;
+    return at;
+}
+
+static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, int h, int w,
+                               bool training)
+{
+    network_plan *old = &net->plan;
+    const int parts = parallel_parts();
+    const bool same_input = old->capacity > 0 && old->in_h == h && old->in_w == w;
+    if (same_input && old->capacity >= batch && old->parts == parts &&
+        (old->training || !training))
+        return ALEXNET_OK;
+
+    network_plan p;
+    memset(&p, 0, sizeof p);
+    p.capacity = same_input && old->capacity > batch ? old->capacity : batch;
+    p.training = training || (same_input && old->training);
+    p.in_h = h;
+    p.in_w = w;
+    p.parts = parts;
+    const size_t n = (size_t)p.capacity;
+    const int L = net->num_layers;
+
+    p.shapes[0] = (shape){net->config.in_channels, h, w};
+    for (int i = 0; i < L; i++) {
+        const layer *l = &net->layers[i];
+        if (!l->ops->output_shape(l, p.shapes[i], &p.shapes[i + 1]))
+            return error_set(ALEXNET_ERR_SHAPE, "%s: a %dx%d input is too small for %s (%s)", fn,
+                             h, w, arch_name(net->config.arch), l->name);
+    }
+
+    /* First pass: offsets. SIZE_MAX marks "no buffer". */
+    plan_layout layout = {0};
+    size_t act_at[NETWORK_MAX_LAYERS + 1], aux_at[NETWORK_MAX_LAYERS], grad_at[2] = {0, 0};
+    size_t largest = shape_size(p.shapes[0]);
+    act_at[0] = p.training ? reserve(&layout, n * shape_size(p.shapes[0])) : SIZE_MAX;
+    for (int i = 0; i < L; i++) {
+        const layer *l = &net->layers[i];
+        const size_t out = shape_size(p.shapes[i + 1]);
+        largest = out > largest ? out : largest;
+        act_at[i + 1] = l->ops->in_place ? act_at[i] : reserve(&layout, n * out);
+        size_t aux = p.training ? l->ops->aux_floats(l, p.shapes[i], p.shapes[i + 1]) : 0;
+        aux_at[i] = aux ? reserve(&layout, n * aux) : SIZE_MAX;
+        size_t scratch = l->ops->scratch_floats(l, p.shapes[i], p.shapes[i + 1], p.capacity, parts);
+        scratch = (scratch + PLAN_ALIGN_FLOATS - 1) / PLAN_ALIGN_FLOATS * PLAN_ALIGN_FLOATS;
+        p.scratch_per_part = scratch > p.scratch_per_part ? scratch : p.scratch_per_part;
+    }
+    if (p.training) {
+        grad_at[0] = reserve(&layout, n * largest);
+        grad_at[1] = reserve(&layout, n * largest);
+    }
+    size_t scratch_at = reserve(&layout, (size_t)parts * p.scratch_per_part);
+
+    p.arena = memory_alloc_aligned(layout.total * sizeof(float));
+    if (p.arena == NULL)
+        return error_set(ALEXNET_ERR_OUT_OF_MEMORY,
+                         "%s: cannot allocate %.1f MiB of activations for a batch of %d", fn,
+                         (double)layout.total * 4.0 / 1048576.0, p.capacity);
+    for (int i = 0; i <= L; i++)
+        p.act[i] = act_at[i] == SIZE_MAX ? NULL : p.arena + act_at[i];
+    for (int i = 0; i < L; i++)
+        p.aux[i] = aux_at[i] == SIZE_MAX ? NULL : p.arena + aux_at[i];
+    if (p.training) {
+        p.grad[0] = p.arena + grad_at[0];
+        p.grad[1] = p.arena + grad_at[1];
+    }
+    p.scratch = p.arena + scratch_at;
+
+    memory_free(old->arena);
+    *old = p;
+    net->backward_ready = false; /* the kept activations are gone */
+    return ALEXNET_OK;
+}
+
+static layer_call layer_call_of(const alexnet_network *net, int i, int batch)
+{
+    const network_plan *p = &net->plan;
+    layer_call call = {
+        .batch = batch,
+        .in_shape = p->shapes[i],
+        .out_shape = p->shapes[i + 1],
+        .in = p->act[i],
+        .out = p->act[i + 1],
+        .scratch = p->scratch,
+        .scratch_per_part = p->scratch_per_part,
+        .parts = p->parts,
+        .seed = net->seed,
+        .step = net->step,
+    };
+    return call;
+}
+
+static alexnet_status check_input(const char *fn, const alexnet_network *net,
+                                  const alexnet_tensor *input, const alexnet_tensor *logits)
+{
+    const alexnet_config *cfg = &net->config;
+    char got[128];
+    const bool any_size = arch_accepts_any_size(cfg->arch);
+    if (input->ndim != 4 || input->shape[1] != cfg->in_channels ||
+        (any_size && (input->shape[2] < net->min_input || input->shape[3] < net->min_input)) ||
+        (!any_size && (input->shape[2] != cfg->in_height || input->shape[3] != cfg->in_width))) {
+        tensor_shape_format(got, sizeof got, input->ndim, input->shape);
+        if (any_size)
+            return error_set(ALEXNET_ERR_SHAPE,
+                             "%s: input has shape %s; expected [N, %d, H, W] with H, W >= %d", fn,
+                             got, cfg->in_channels, net->min_input);
+        return error_set(ALEXNET_ERR_SHAPE, "%s: input has shape %s; expected [N, %d, %d, %d]",
+                         fn, got, cfg->in_channels, cfg->in_height, cfg->in_width);
+    }
+    if (input->shape[0] > MAX_BATCH || input->shape[2] > 4096 || input->shape[3] > 4096)
+        return error_set(ALEXNET_ERR_SHAPE,
+                         "%s: input shape [%lld, ...] exceeds the limits (batch %d, side 4096)", fn,
+                         (long long)input->shape[0], MAX_BATCH);
+    if (logits->ndim != 2 || logits->shape[0] != input->shape[0] ||
+        logits->shape[1] != cfg->num_classes) {
+        tensor_shape_format(got, sizeof got, logits->ndim, logits->shape);
+        return error_set(ALEXNET_ERR_SHAPE, "%s: logits have shape %s; expected [%lld, %d]", fn,
+                         got, (long long)input->shape[0], cfg->num_classes);
+    }
+    return ALEXNET_OK;
+}
+
+alexnet_status alexnet_network_forward(alexnet_network *net, const alexnet_tensor *input,
+                                       alexnet_tensor *logits, int training)
+{
+    static const char fn[] = "alexnet_network_forward";
+    CHECK_NOT_NULL(fn, net);
+    CHECK_NOT_NULL(fn, input);
+    CHECK_NOT_NULL(fn, logits);
+    alexnet_status st = check_input(fn, net, input, logits);
+    if (st != ALEXNET_OK)
+        return st;
+    const int batch = (int)input->shape[0];
+    const int h = (int)input->shape[2], w = (int)input->shape[3];
+    if ((st = plan_for(net, fn, batch, h, w, training != 0)) != ALEXNET_OK)
+        return st;
+    network_plan *p = &net->plan;
+    const float *x = input->data;
+    if (training) { /* backward needs the input after the caller may have reused its tensor */
+        memcpy(p->act[0], x, sizeof(float) * (size_t)input->numel);
+        x = p->act[0];
+    }
+    for (int i = 0; i < net->num_layers; i++) {
+        const layer *l = &net->layers[i];
+        layer_call call = layer_call_of(net, i, batch);
+        if (i == 0)
+            call.in = x;
+        call.training = training != 0;
+        call.aux = training ? p->aux[i] : NULL;
+        l->ops->forward(l, &call);
+    }
+    memcpy(logits->data, p->act[net->num_layers],
+           sizeof(float) * (size_t)batch * (size_t)net->config.num_classes);
+    net->batch = batch;
+    net->backward_ready = training != 0;
+    if (training)
+        net->step++;
+    return ALEXNET_OK;
+}
+
+alexnet_status alexnet_network_backward(alexnet_network *net, const int32_t *labels, float *loss)
+{
+    static const char fn[] = "alexnet_network_backward";
+    CHECK_NOT_NULL(fn, net);
+    CHECK_NOT_NULL(fn, labels);
+    if (!net->backward_ready)
+        return error_set(ALEXNET_ERR_STATE,
+                         "%s: there is no training forward to differentiate; call "
+                         "alexnet_network_forward with training != 0 first",
+                         fn);
+    const int batch = net->batch, classes = net->config.num_classes;
+    for (int n = 0; n < batch; n++)
+        if (labels[n] < 0 || labels[n] >= classes)
+            return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                             "%s: label %d of the batch is %d; labels must be in [0, %d)", fn, n,
+                             (int)labels[n], classes);
+    network_plan *p = &net->plan;
+    const int L = net->num_layers;
+    double value = softmax_cross_entropy(p->act[L], labels, batch, classes, p->grad[0]);
+    if (loss)
+        *loss = (float)value;
+    if (!isfinite(value))
+        return error_set(ALEXNET_ERR_NUMERIC,
+                         "%s: the loss is %g: the logits hold NaN or infinity (check the input, "
+                         "the weights and the learning rate); no gradient was written",
+                         fn, value);
+    int current = 0; /* grad[current] holds d loss / d act[i + 1] */
+    for (int i = L - 1; i >= 0; i--) {
+        const layer *l = &net->layers[i];
+        layer_call call = layer_call_of(net, i, batch);
+        int next = l->ops->in_place ? current : 1 - current;
+        call.training = true;
+        call.aux = p->aux[i];
+        call.dout = p->grad[current];
+        call.din = i == 0 ? NULL : p->grad[next]; /* the input itself needs no gradient */
+        l->ops->backward(l, &call);
+        current = next;
+    }
+    return ALEXNET_OK;
+}

@@ -1,0 +1,216 @@
+#define _GNU_SOURCE /* sched_getaffinity */
+#include "parallel.h"
+
+#include "error.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+enum { MAX_THREADS = PARALLEL_MAX_PARTS };
+
+/* A job is published by bumping `generation`; each worker runs the parts assigned to it (part p
+ * goes to thread p % threads) and the caller, as thread 0, waits for `pending` to reach zero. */
+typedef struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_cond_t done;
+    pthread_mutex_t busy; /* held by the caller of a parallel job */
+    pthread_t workers[MAX_THREADS];
+    int threads; /* including the calling thread */
+    uint64_t generation;
+    uint64_t start_generation; /* the generation when the workers were started */
+    int pending;
+    bool stopping;
+    parallel_fn fn;
+    void *ctx;
+    int64_t n;
+    int parts;
+} pool;
+
+static pool the_pool = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .wake = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+    .busy = PTHREAD_MUTEX_INITIALIZER,
+    .threads = 1,
+};
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static int configured_threads; /* 0 until first use */
+
+void parallel_range(int64_t n, int parts, int part, int64_t *begin, int64_t *end)
+{
+    *begin = n * part / parts;
+    *end = n * (part + 1) / parts;
+}
+
+static void run_parts_of_thread(pool *p, int thread)
+{
+    for (int part = thread; part < p->parts; part += p->threads) {
+        int64_t begin, end;
+        parallel_range(p->n, p->parts, part, &begin, &end);
+        if (begin < end)
+            p->fn(p->ctx, begin, end, part);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    int thread = (int)(intptr_t)arg;
+    pool *p = &the_pool;
+    pthread_mutex_lock(&p->lock);
+    /* Not p->generation: a job may already have been published before this thread got here. */
+    uint64_t seen = p->start_generation;
+    for (;;) {
+        while (p->generation == seen && !p->stopping)
+            pthread_cond_wait(&p->wake, &p->lock);
+        if (p->stopping)
+            break;
+        seen = p->generation;
+        pthread_mutex_unlock(&p->lock);
+        run_parts_of_thread(p, thread);
+        pthread_mutex_lock(&p->lock);
+        if (--p->pending == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static void pool_stop(pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    for (int t = 1; t < p->threads; t++)
+        pthread_join(p->workers[t], NULL);
+    p->stopping = false;
+    p->threads = 1;
+}
+
+/* Starts threads-1 workers; on failure keeps as many as started. */
+static int pool_start(pool *p, int threads)
+{
+    p->threads = 1;
+    p->start_generation = p->generation;
+    for (int t = 1; t < threads; t++) {
+        if (pthread_create(&p->workers[t], NULL, worker_main, (void *)(intptr_t)t) != 0)
+            break;
+        p->threads = t + 1;
+    }
+    return p->threads;
+}
+
+static int default_threads(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
+}
+
+/* A forked child has none of the parent's workers: it starts again from an empty pool. */
+static void reset_after_fork(void)
+{
+    pthread_mutex_init(&the_pool.lock, NULL);
+    pthread_mutex_init(&the_pool.busy, NULL);
+    pthread_cond_init(&the_pool.wake, NULL);
+    pthread_cond_init(&the_pool.done, NULL);
+    pthread_mutex_init(&config_lock, NULL);
+    the_pool.threads = 1;
+    the_pool.stopping = false;
+    configured_threads = 0;
+}
+
+/* Called with config_lock held. */
+static int apply_threads(int threads)
+{
+    static bool fork_handler_installed;
+    if (!fork_handler_installed)
+        fork_handler_installed = pthread_atfork(NULL, NULL, reset_after_fork) == 0;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    pthread_mutex_lock(&the_pool.busy);
+    if (the_pool.threads > 1)
+        pool_stop(&the_pool);
+    configured_threads = pool_start(&the_pool, threads);
+    pthread_mutex_unlock(&the_pool.busy);
+    /* Every GEMM runs inside one pool part: OpenBLAS's own threads would only oversubscribe. */
+    openblas_set_num_threads(1);
+    return configured_threads;
+}
+
+int parallel_parts(void)
+{
+    pthread_mutex_lock(&config_lock);
+    int threads = configured_threads;
+    if (threads == 0)
+        threads = apply_threads(default_threads());
+    pthread_mutex_unlock(&config_lock);
+    return threads;
+}
+
+void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx)
+{
+    pool *p = &the_pool;
+    bool pooled = parts > 1 && n > 1 && pthread_mutex_trylock(&p->busy) == 0;
+    if (pooled && p->threads <= 1) {
+        pthread_mutex_unlock(&p->busy);
+        pooled = false;
+    }
+    if (!pooled) {
+        for (int part = 0; part < parts; part++) {
+            int64_t begin, end;
+            parallel_range(n, parts, part, &begin, &end);
+            if (begin < end)
+                fn(ctx, begin, end, part);
+        }
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n = n;
+    p->parts = parts;
+    p->pending = p->threads - 1;
+    p->generation++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+
+    run_parts_of_thread(p, 0);
+
+    pthread_mutex_lock(&p->lock);
+    while (p->pending > 0)
+        pthread_cond_wait(&p->done, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->busy);
+}
+
+alexnet_status alexnet_set_num_threads(int threads)
+{
+    if (threads < 0 || threads > MAX_THREADS)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "alexnet_set_num_threads: %d threads requested; use 1 to %d, or 0 for "
+                         "one per available core",
+                         threads, MAX_THREADS);
+    pthread_mutex_lock(&config_lock);
+    int wanted = threads == 0 ? default_threads() : threads;
+    int started = apply_threads(wanted);
+    pthread_mutex_unlock(&config_lock);
+    if (started < wanted)
+        return error_set(ALEXNET_ERR_INTERNAL,
+                         "alexnet_set_num_threads: only %d of %d threads could be started; the "
+                         "library runs with %d",
+                         started, wanted, started);
+    return ALEXNET_OK;
+}
+
+int alexnet_get_num_threads(void)
+{
+    return parallel_parts();
+}

@@ -1,0 +1,27 @@
+/* One pool of threads runs all of the library's work. OpenBLAS is kept single-threaded and every
+ * GEMM is called from inside a pool part, so the two never compete for cores; a single setting
+ * (alexnet_set_num_threads) governs both. */
+#ifndef ALEXNET_PARALLEL_H
+#define ALEXNET_PARALLEL_H
+
+#include <stdint.h>
+
+/* The most threads (and so parts) the library uses. */
+#define PARALLEL_MAX_PARTS 256
+
+/* Work over items [begin, end) as part `part` (0 <= part < parts). Each part runs on exactly one
+ * thread, so `part` can index per-part scratch memory. */
+typedef void (*parallel_fn)(void *ctx, int64_t begin, int64_t end, int part);
+
+/* The number of parts work is split into: the thread count set by alexnet_set_num_threads. */
+int parallel_parts(void);
+
+/* Splits [0, n) into `parts` contiguous ranges (the same split for the same n and parts) and runs
+ * fn on each, in parallel when the pool is free; returns when all are done. When another thread is
+ * using the pool, the parts run one after another on the calling thread. */
+void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx);
+
+/* The range of part p when n items are split into `parts`. */
+void parallel_range(int64_t n, int parts, int part, int64_t *begin, int64_t *end);
+
+#endif

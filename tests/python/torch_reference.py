@@ -1,0 +1,60 @@
+"""The three libalexnet architectures built in PyTorch, for parity tests and the benchmark.
+
+PAPER uses Conv2d(groups=2) for the paper's two-GPU column split and LocalResponseNorm with the
+paper's constants in PyTorch's convention; TORCHVISION is torchvision.models.alexnet; MINI mirrors
+the table in lib/arch.c (docs/architectures.md).
+"""
+import torch
+import torchvision
+from torch import nn
+
+PAPER, TORCHVISION, MINI = 0, 1, 2
+ARCH_NAMES = {"paper": PAPER, "torchvision": TORCHVISION, "mini": MINI}
+
+# (out channels, kernel, stride, pad, groups, LRN after, max pool after) per conv stage.
+CONV_SPECS = {
+    PAPER: [(96, 11, 4, 0, 1, True, True), (256, 5, 1, 2, 2, True, True),
+            (384, 3, 1, 1, 1, False, False), (384, 3, 1, 1, 2, False, False),
+            (256, 3, 1, 1, 2, False, True)],
+    MINI: [(64, 3, 1, 1, 1, True, True), (128, 3, 1, 1, 2, True, True),
+           (192, 3, 1, 1, 1, False, False), (192, 3, 1, 1, 2, False, False),
+           (128, 3, 1, 1, 2, False, True)],
+}
+HIDDEN = {PAPER: 4096, MINI: 1024}
+
+
+def conv_stack(channels, specs):
+    layers = []
+    for out, kernel, stride, pad, groups, lrn, pool in specs:
+        layers += [nn.Conv2d(channels, out, kernel, stride, pad, groups=groups), nn.ReLU()]
+        if lrn:
+            layers.append(nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0))
+        if pool:
+            layers.append(nn.MaxPool2d(3, 2))
+        channels = out
+    return layers
+
+
+def classifier(features, hidden, classes):
+    return [nn.Flatten(), nn.Dropout(), nn.Linear(features, hidden), nn.ReLU(), nn.Dropout(),
+            nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, classes)]
+
+
+def torch_model(arch, channels, side, classes):
+    if arch == TORCHVISION:
+        model = torchvision.models.alexnet(num_classes=classes)
+        assert channels == 3
+        return model
+    specs, hidden = CONV_SPECS[arch], HIDDEN[arch]
+    features = nn.Sequential(*conv_stack(channels, specs))
+    with torch.no_grad():
+        flat = features(torch.zeros(1, channels, side, side)).numel()
+    return nn.Sequential(*features, *classifier(flat, hidden, classes))
+
+
+def canonical_modules(model):
+    """(canonical layer name, module) for the 5 convolutions and 3 linear layers, in order."""
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return [(f"conv{i + 1}", m) for i, m in enumerate(convs)] + \
+           [(f"fc{i + 6}", m) for i, m in enumerate(linears)]

@@ -1,0 +1,466 @@
+/* Every layer's forward against a direct reference and its backward against finite differences,
+ * with the parallel splits the network uses (several parts, batches smaller than the parts). */
+#include "layer_harness.h"
+#include "test_helpers.h"
+
+#include "network.h"
+#include "parallel.h"
+
+#include <stdio.h>
+
+static void make_conv(harness *h, int in_c, int out_c, int k, int stride, int pad, int groups)
+{
+    memset(h, 0, sizeof *h);
+    h->l.ops = &conv_ops;
+    strcpy(h->l.name, "conv");
+    h->l.conv.in_channels = in_c;
+    h->l.conv.out_channels = out_c;
+    h->l.conv.kernel = k;
+    h->l.conv.stride = stride;
+    h->l.conv.pad = pad;
+    h->l.conv.groups = groups;
+}
+
+/* Direct convolution, in double. */
+static void conv_reference(const harness *h, double *out)
+{
+    const layer *l = &h->l;
+    const int G = l->conv.groups, Cg = h->in.c / G, Mg = h->out.c / G, k = l->conv.kernel;
+    for (int n = 0; n < h->batch; n++)
+        for (int m = 0; m < h->out.c; m++)
+            for (int oy = 0; oy < h->out.h; oy++)
+                for (int ox = 0; ox < h->out.w; ox++) {
+                    double sum = h->b[m];
+                    int g = m / Mg;
+                    for (int c = 0; c < Cg; c++)
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                int iy = oy * l->conv.stride - l->conv.pad + i;
+                                int ix = ox * l->conv.stride - l->conv.pad + j;
+                                if (iy < 0 || iy >= h->in.h || ix < 0 || ix >= h->in.w)
+                                    continue;
+                                sum += (double)h->w[((m * Cg + c) * k + i) * k + j] *
+                                       h->x[((size_t)(n * h->in.c + g * Cg + c) * h->in.h + iy) *
+                                                h->in.w + ix];
+                            }
+                    out[((size_t)(n * h->out.c + m) * h->out.h + oy) * h->out.w + ox] = sum;
+                }
+}
+
+static void assert_close(const float *got, const double *want, size_t n, double tolerance,
+                         const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabs(got[i] - want[i]) <= tolerance * (1.0 + fabs(want[i])),
+                      "%s[%zu]: %.7f, expected %.7f", what, i, got[i], want[i]);
+}
+
+static void check_conv_forward(harness *h)
+{
+    double *want = malloc(sizeof(double) * h->out_count);
+    conv_reference(h, want);
+    harness_forward(h);
+    assert_close(h->y, want, h->out_count, 1e-5, "conv output");
+    free(want);
+}
+
+typedef struct conv_case {
+    int in_c, out_c, k, stride, pad, groups, h, w, batch, parts;
+} conv_case;
+
+static const conv_case CONV_CASES[] = {
+    {3, 4, 3, 1, 1, 1, 6, 5, 2, 1},   /* same padding                              */
+    {4, 6, 5, 2, 2, 2, 9, 7, 3, 2},   /* stride, padding and groups, odd sizes      */
+    {3, 4, 11, 4, 0, 1, 23, 23, 2, 2}, /* the paper's conv1 geometry, smaller        */
+    {4, 4, 3, 1, 1, 2, 4, 4, 5, 2},   /* small maps: several images per GEMM chunk  */
+    {2, 6, 3, 1, 1, 2, 5, 5, 1, 3},   /* one image, three parts: split inside it    */
+    {2, 3, 5, 3, 1, 1, 8, 6, 4, 3},   /* stride that skips input columns            */
+    {2, 3, 3, 1, 1, 1, 30, 30, 5, 1}, /* several chunks of two images in one part   */
+};
+
+START_TEST(conv_matches_direct_convolution_and_finite_differences)
+{
+    const conv_case *c = &CONV_CASES[_i];
+    harness h;
+    make_conv(&h, c->in_c, c->out_c, c->k, c->stride, c->pad, c->groups);
+    harness_setup(&h, (shape){c->in_c, c->h, c->w}, c->batch, c->parts);
+    check_conv_forward(&h);
+    harness_check_all(&h, 1e-2f);
+    harness_free(&h);
+}
+END_TEST
+
+START_TEST(conv_gives_same_result_for_any_split)
+{
+    harness a, b;
+    make_conv(&a, 4, 8, 3, 1, 1, 2);
+    make_conv(&b, 4, 8, 3, 1, 1, 2);
+    harness_setup(&a, (shape){4, 7, 7}, 5, 1);
+    harness_setup(&b, (shape){4, 7, 7}, 5, 4);
+    harness_backward(&a);
+    harness_backward(&b);
+    for (size_t i = 0; i < a.out_count; i++)
+        ck_assert_float_eq_tol(a.y[i], b.y[i], 1e-5f);
+    for (size_t i = 0; i < a.in_count; i++)
+        ck_assert_float_eq_tol(a.dx[i], b.dx[i], 1e-5f);
+    for (size_t i = 0; i < a.w_count; i++)
+        ck_assert_float_eq_tol(a.dw[i], b.dw[i], 1e-4f);
+    harness_free(&a);
+    harness_free(&b);
+}
+END_TEST
+
+START_TEST(conv_backward_skips_input_gradient_when_not_needed)
+{
+    harness h;
+    make_conv(&h, 3, 4, 3, 1, 1, 1);
+    harness_setup(&h, (shape){3, 5, 5}, 2, 2);
+    harness_forward(&h);
+    layer_call call = harness_call(&h);
+    call.dout = h.r;
+    call.din = NULL;
+    h.l.ops->backward(&h.l, &call);
+    float dw_without = h.dw[5];
+    harness_backward(&h);
+    ck_assert_float_eq(h.dw[5], dw_without);
+    harness_free(&h);
+}
+END_TEST
+
+START_TEST(relu_clamps_and_passes_gradient_where_positive)
+{
+    harness h;
+    memset(&h, 0, sizeof h);
+    h.l.ops = &relu_ops;
+    strcpy(h.l.name, "relu");
+    harness_setup(&h, (shape){3, 4, 5}, 2, 2);
+    fill_separated(h.x, h.in_count, 5, 0.05f);
+    harness_forward(&h);
+    for (size_t i = 0; i < h.in_count; i++)
+        ck_assert_float_eq(h.y[i], h.x[i] > 0 ? h.x[i] : 0.0f);
+    harness_check_all(&h, 1e-2f);
+    h.x[0] = NAN;
+    harness_forward(&h);
+    ck_assert(isnan(h.y[0]));
+    harness_free(&h);
+}
+END_TEST
+
+static void make_lrn(harness *h, int size)
+{
+    memset(h, 0, sizeof *h);
+    h->l.ops = &lrn_ops;
+    strcpy(h->l.name, "lrn");
+    h->l.lrn.size = size;
+    h->l.lrn.alpha = 5e-4f * 400; /* large enough that the normalisation matters */
+    h->l.lrn.beta = 0.75f;
+    h->l.lrn.k = 2.0f;
+}
+
+START_TEST(lrn_matches_pytorch_formula_and_finite_differences)
+{
+    const int sizes[] = {5, 4, 3};
+    harness h;
+    make_lrn(&h, sizes[_i]);
+    harness_setup(&h, (shape){7, 3, 4}, 2, 2);
+    fill_uniform(h.x, h.in_count, 6, -2.0f, 2.0f);
+    harness_forward(&h);
+    const int n = h.l.lrn.size, C = 7, plane = 12;
+    for (int b = 0; b < 2; b++)
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < plane; p++) {
+                double sum = 0.0; /* PyTorch pads size/2 before and (size-1)/2 after */
+                for (int cc = c - n / 2; cc <= c + (n - 1) / 2; cc++)
+                    if (cc >= 0 && cc < C) {
+                        double v = h.x[(b * C + cc) * plane + p];
+                        sum += v * v;
+                    }
+                double want = h.x[(b * C + c) * plane + p] /
+                              pow(h.l.lrn.k + h.l.lrn.alpha / n * sum, h.l.lrn.beta);
+                ck_assert_double_eq_tol(h.y[(b * C + c) * plane + p], want, 1e-5);
+            }
+    harness_check_all(&h, 1e-2f);
+    harness_free(&h);
+}
+END_TEST
+
+START_TEST(maxpool_takes_window_maximum_and_routes_gradient)
+{
+    harness h;
+    memset(&h, 0, sizeof h);
+    h.l.ops = &maxpool_ops;
+    strcpy(h.l.name, "pool");
+    h.l.pool.kernel = 3;
+    h.l.pool.stride = 2;
+    harness_setup(&h, (shape){2, 9, 8}, 3, 2);
+    ck_assert_int_eq(h.out.h, 4);
+    ck_assert_int_eq(h.out.w, 3);
+    fill_separated(h.x, h.in_count, 7, 0.05f);
+    harness_forward(&h);
+    for (int p = 0; p < 6; p++)
+        for (int oy = 0; oy < 4; oy++)
+            for (int ox = 0; ox < 3; ox++) {
+                float best = -INFINITY;
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++)
+                        best = fmaxf(best, h.x[p * 72 + (oy * 2 + i) * 8 + ox * 2 + j]);
+                ck_assert_float_eq(h.y[p * 12 + oy * 3 + ox], best);
+            }
+    harness_check_all(&h, 1e-2f);
+    harness_free(&h);
+}
+END_TEST
+
+START_TEST(maxpool_ties_go_to_first_maximum)
+{
+    harness h;
+    memset(&h, 0, sizeof h);
+    h.l.ops = &maxpool_ops;
+    strcpy(h.l.name, "pool");
+    h.l.pool.kernel = 3;
+    h.l.pool.stride = 2;
+    harness_setup(&h, (shape){1, 3, 3}, 1, 1);
+    for (int i = 0; i < 9; i++)
+        h.x[i] = 0.0f; /* after a ReLU, ties at zero are common */
+    h.r[0] = 1.0f;
+    harness_backward(&h);
+    ck_assert_float_eq(h.dx[0], 1.0f);
+    for (int i = 1; i < 9; i++)
+        ck_assert_float_eq(h.dx[i], 0.0f);
+    harness_free(&h);
+}
+END_TEST
+
+/* PyTorch's bins, written out: [floor(i*in/out), ceil((i+1)*in/out)). */
+static void adaptive_reference(const harness *h, double *out)
+{
+    for (int p = 0; p < h->batch * h->in.c; p++)
+        for (int oy = 0; oy < h->out.h; oy++)
+            for (int ox = 0; ox < h->out.w; ox++) {
+                int y0 = (int)floor((double)oy * h->in.h / h->out.h);
+                int y1 = (int)ceil((double)(oy + 1) * h->in.h / h->out.h);
+                int x0 = (int)floor((double)ox * h->in.w / h->out.w);
+                int x1 = (int)ceil((double)(ox + 1) * h->in.w / h->out.w);
+                double sum = 0.0;
+                for (int y = y0; y < y1; y++)
+                    for (int x = x0; x < x1; x++)
+                        sum += h->x[(size_t)p * h->in.h * h->in.w + y * h->in.w + x];
+                out[(size_t)p * h->out.h * h->out.w + oy * h->out.w + ox] =
+                    sum / ((y1 - y0) * (x1 - x0));
+            }
+}
+
+START_TEST(adaptive_avgpool_matches_pytorch_bins)
+{
+    const shape inputs[] = {{3, 13, 13}, {2, 6, 6}, {2, 5, 3}, {2, 1, 1}, {1, 7, 15}};
+    harness h;
+    memset(&h, 0, sizeof h);
+    h.l.ops = &adaptive_avgpool_ops;
+    strcpy(h.l.name, "avgpool");
+    h.l.adaptive.out_h = h.l.adaptive.out_w = 6;
+    harness_setup(&h, inputs[_i], 2, 2);
+    double *want = malloc(sizeof(double) * h.out_count);
+    adaptive_reference(&h, want);
+    harness_forward(&h);
+    assert_close(h.y, want, h.out_count, 1e-6, "avgpool output");
+    free(want);
+    harness_check_all(&h, 1e-2f);
+    harness_free(&h);
+}
+END_TEST
+
+START_TEST(linear_matches_matrix_product_and_finite_differences)
+{
+    const int parts[] = {1, 2, 3};
+    harness h;
+    memset(&h, 0, sizeof h);
+    h.l.ops = &linear_ops;
+    strcpy(h.l.name, "fc");
+    h.l.linear.in_features = 2 * 3 * 5;
+    h.l.linear.out_features = 37; /* not a multiple of the 16-column blocks */
+    harness_setup(&h, (shape){2, 3, 5}, 4, parts[_i]);
+    harness_forward(&h);
+    for (int n = 0; n < 4; n++)
+        for (int o = 0; o < 37; o++) {
+            double sum = h.b[o];
+            for (int i = 0; i < 30; i++)
+                sum += (double)h.w[o * 30 + i] * h.x[n * 30 + i];
+            ck_assert_double_eq_tol(h.y[n * 37 + o], sum, 1e-5);
+        }
+    harness_check_all(&h, 1e-2f);
+    harness_free(&h);
+}
+END_TEST
+
+static void make_dropout(harness *h, float p)
+{
+    memset(h, 0, sizeof *h);
+    h->l.ops = &dropout_ops;
+    strcpy(h->l.name, "drop");
+    h->l.index = 3;
+    h->l.dropout.p = p;
+}
+
+START_TEST(dropout_keeps_the_expected_fraction_scaled)
+{
+    harness h;
+    make_dropout(&h, 0.5f);
+    harness_setup(&h, (shape){1000, 1, 1}, 20, 2);
+    for (size_t i = 0; i < h.in_count; i++)
+        h.x[i] = 1.0f;
+    harness_forward(&h);
+    size_t kept = 0;
+    for (size_t i = 0; i < h.out_count; i++) {
+        ck_assert(h.y[i] == 0.0f || h.y[i] == 2.0f);
+        kept += h.y[i] != 0.0f;
+    }
+    /* 20000 draws at p = 0.5: the count is within 5 sigma (354) of 10000. */
+    ck_assert_msg(kept > 9646 && kept < 10354, "kept %zu of 20000", kept);
+    harness_check_all(&h, 1e-2f);
+    h.training = false;
+    harness_forward(&h);
+    for (size_t i = 0; i < h.out_count; i++)
+        ck_assert_float_eq(h.y[i], h.x[i]);
+    harness_free(&h);
+}
+END_TEST
+
+START_TEST(dropout_mask_depends_on_seed_and_step_not_on_split)
+{
+    harness a, b;
+    make_dropout(&a, 0.3f);
+    make_dropout(&b, 0.3f);
+    harness_setup(&a, (shape){333, 1, 1}, 3, 1);
+    harness_setup(&b, (shape){333, 1, 1}, 3, 4);
+    harness_forward(&a);
+    harness_forward(&b);
+    ck_assert_mem_eq(a.y, b.y, sizeof(float) * a.out_count);
+    b.step = 1;
+    harness_forward(&b);
+    ck_assert_int_ne(memcmp(a.y, b.y, sizeof(float) * a.out_count), 0);
+    harness_free(&a);
+    harness_free(&b);
+}
+END_TEST
+
+START_TEST(softmax_cross_entropy_matches_formula_and_finite_differences)
+{
+    enum { N = 3, C = 5 };
+    float z[N * C], d[N * C], scratch[N * C];
+    int32_t labels[N] = {4, 0, 2};
+    fill_uniform(z, N * C, 8, -3.0f, 3.0f);
+    double loss = softmax_cross_entropy(z, labels, N, C, d);
+    double want = 0.0;
+    for (int n = 0; n < N; n++) {
+        double sum = 0.0;
+        for (int c = 0; c < C; c++)
+            sum += exp(z[n * C + c]);
+        want += -(z[n * C + labels[n]] - log(sum)) / N;
+    }
+    ck_assert_double_eq_tol(loss, want, 1e-6);
+    for (int i = 0; i < N * C; i++) {
+        float saved = z[i];
+        z[i] = saved + 1e-3f;
+        double plus = softmax_cross_entropy(z, labels, N, C, scratch);
+        z[i] = saved - 1e-3f;
+        double minus = softmax_cross_entropy(z, labels, N, C, scratch);
+        z[i] = saved;
+        ck_assert_double_eq_tol(d[i], (plus - minus) / 2e-3, 1e-4);
+    }
+    /* Large logits do not overflow. */
+    z[0] = 1e4f;
+    ck_assert(isfinite(softmax_cross_entropy(z, labels, N, C, d)));
+}
+END_TEST
+
+START_TEST(rng_matches_philox_known_answers)
+{
+    /* Random123's known-answer vectors for philox4x32-10. */
+    uint32_t out[4];
+    rng_bits(0, 0, 0, out);
+    ck_assert_uint_eq(out[0], 0x6627e8d5u);
+    ck_assert_uint_eq(out[1], 0xe169c58du);
+    ck_assert_uint_eq(out[2], 0xbc57ac4cu);
+    ck_assert_uint_eq(out[3], 0x9b00dbd8u);
+    rng_bits(0xffffffffffffffffull, 0xffffffffffffffffull, 0xffffffffffffffffull, out);
+    ck_assert_uint_eq(out[0], 0x408f276du);
+    ck_assert_uint_eq(out[1], 0x41c83b0eu);
+    ck_assert_uint_eq(out[2], 0xa20bc7c6u);
+    ck_assert_uint_eq(out[3], 0x6d5451fdu);
+    rng_bits(0x299f31d0a4093822ull, 0x0370734413198a2eull, 0x85a308d3243f6a88ull, out);
+    ck_assert_uint_eq(out[0], 0xd16cfe09u);
+    ck_assert_uint_eq(out[1], 0x94fdccebu);
+    ck_assert_uint_eq(out[2], 0x5001e420u);
+    ck_assert_uint_eq(out[3], 0x24126ea1u);
+}
+END_TEST
+
+START_TEST(rng_normals_have_unit_variance)
+{
+    double sum = 0.0, squares = 0.0;
+    const int n = 200000;
+    for (int q = 0; q < n / 4; q++) {
+        float z[4];
+        rng_normal4(5, 6, (uint64_t)q, z);
+        for (int r = 0; r < 4; r++) {
+            sum += z[r];
+            squares += (double)z[r] * z[r];
+        }
+    }
+    ck_assert_double_eq_tol(sum / n, 0.0, 0.015);
+    ck_assert_double_eq_tol(squares / n, 1.0, 0.015);
+}
+END_TEST
+
+typedef struct count_job {
+    int64_t seen[PARALLEL_MAX_PARTS];
+} count_job;
+
+static void count_items(void *ctx, int64_t begin, int64_t end, int part)
+{
+    count_job *job = ctx;
+    job->seen[part] += end - begin;
+}
+
+START_TEST(parallel_run_covers_every_item_once)
+{
+    for (int parts = 1; parts <= 7; parts++) {
+        count_job job;
+        memset(&job, 0, sizeof job);
+        parallel_run(parts, 1001, count_items, &job);
+        int64_t total = 0;
+        for (int p = 0; p < parts; p++) {
+            int64_t begin, end;
+            parallel_range(1001, parts, p, &begin, &end);
+            ck_assert_int_eq(job.seen[p], end - begin);
+            total += job.seen[p];
+        }
+        ck_assert_int_eq(total, 1001);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("layers");
+    TCase *tc = tcase_create("layers");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, conv_matches_direct_convolution_and_finite_differences, 0,
+                        (int)(sizeof CONV_CASES / sizeof CONV_CASES[0]));
+    tcase_add_test(tc, conv_gives_same_result_for_any_split);
+    tcase_add_test(tc, conv_backward_skips_input_gradient_when_not_needed);
+    tcase_add_test(tc, relu_clamps_and_passes_gradient_where_positive);
+    tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 3);
+    tcase_add_test(tc, maxpool_takes_window_maximum_and_routes_gradient);
+    tcase_add_test(tc, maxpool_ties_go_to_first_maximum);
+    tcase_add_loop_test(tc, adaptive_avgpool_matches_pytorch_bins, 0, 5);
+    tcase_add_loop_test(tc, linear_matches_matrix_product_and_finite_differences, 0, 3);
+    tcase_add_test(tc, dropout_keeps_the_expected_fraction_scaled);
+    tcase_add_test(tc, dropout_mask_depends_on_seed_and_step_not_on_split);
+    tcase_add_test(tc, softmax_cross_entropy_matches_formula_and_finite_differences);
+    tcase_add_test(tc, rng_matches_philox_known_answers);
+    tcase_add_test(tc, rng_normals_have_unit_variance);
+    tcase_add_test(tc, parallel_run_covers_every_item_once);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

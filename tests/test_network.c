@@ -1,0 +1,599 @@
+/* The network ABI: configuration, construction and initialisation, parameter views, forward and
+ * backward on all three architectures, memory planning, and every misuse the contract names. */
+#include "test_helpers.h"
+
+#include "memory.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static alexnet_network *make_network(alexnet_arch arch, int side, int channels, int classes,
+                                     float dropout, alexnet_init init, uint64_t seed)
+{
+    alexnet_config cfg;
+    ck_assert_ok(alexnet_config_init(&cfg, arch));
+    if (side) {
+        cfg.in_height = cfg.in_width = side;
+    }
+    if (channels)
+        cfg.in_channels = channels;
+    if (classes)
+        cfg.num_classes = classes;
+    cfg.dropout = dropout;
+    cfg.init = init;
+    alexnet_network *net = NULL;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, seed));
+    return net;
+}
+
+static alexnet_tensor *make_tensor4(int64_t n, int64_t c, int64_t h, int64_t w, uint64_t seed)
+{
+    int64_t shape[4] = {n, c, h, w};
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_tensor_create(&t, 4, shape));
+    float *d = alexnet_tensor_data(t);
+    for (int64_t i = 0; i < alexnet_tensor_numel(t); i++)
+        d[i] = (float)((i * 2654435761u + seed * 97) % 2001) / 1000.0f - 1.0f;
+    return t;
+}
+
+static alexnet_tensor *make_logits(int64_t n, int64_t classes)
+{
+    int64_t shape[2] = {n, classes};
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_tensor_create(&t, 2, shape));
+    return t;
+}
+
+static alexnet_tensor *param(alexnet_network *net, const char *name)
+{
+    alexnet_tensor *value = NULL;
+    ck_assert_ok(alexnet_network_param(net, name, &value, NULL));
+    return value;
+}
+
+static alexnet_tensor *grad(alexnet_network *net, const char *name)
+{
+    alexnet_tensor *g = NULL;
+    ck_assert_ok(alexnet_network_param(net, name, NULL, &g));
+    return g;
+}
+
+static void assert_shape(alexnet_tensor *t, int ndim, int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    int64_t want[4] = {a, b, c, d};
+    ck_assert_int_eq(alexnet_tensor_ndim(t), ndim);
+    for (int i = 0; i < ndim; i++)
+        ck_assert_int_eq(alexnet_tensor_dim(t, i), want[i]);
+}
+
+START_TEST(config_init_gives_each_architecture_its_defaults)
+{
+    alexnet_config cfg;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    ck_assert_uint_eq(cfg.struct_size, sizeof cfg);
+    ck_assert_int_eq(cfg.in_channels, 3);
+    ck_assert_int_eq(cfg.in_height, 227);
+    ck_assert_int_eq(cfg.num_classes, 1000);
+    ck_assert_float_eq(cfg.dropout, 0.5f);
+    ck_assert_int_eq(cfg.init, ALEXNET_INIT_PAPER);
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_TORCHVISION));
+    ck_assert_int_eq(cfg.in_width, 224);
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    ck_assert_int_eq(cfg.in_channels, 1);
+    ck_assert_int_eq(cfg.in_height, 28);
+    ck_assert_int_eq(cfg.num_classes, 10);
+    ck_assert_fails(alexnet_config_init(&cfg, (alexnet_arch)7), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "architecture 7 is unknown");
+    ck_assert_fails(alexnet_config_init(NULL, ALEXNET_ARCH_MINI), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'cfg' is NULL");
+}
+END_TEST
+
+START_TEST(paper_network_has_the_papers_shapes_and_init)
+{
+    alexnet_network *net =
+        make_network(ALEXNET_ARCH_PAPER, 0, 0, 0, 0.5f, ALEXNET_INIT_PAPER, 2012);
+    ck_assert_int_eq(alexnet_network_param_count(net), 16);
+    ck_assert_str_eq(alexnet_network_param_name(net, 0), "conv1.weight");
+    ck_assert_str_eq(alexnet_network_param_name(net, 15), "fc8.bias");
+    ck_assert_ptr_null(alexnet_network_param_name(net, 16));
+    assert_shape(param(net, "conv1.weight"), 4, 96, 3, 11, 11);
+    assert_shape(param(net, "conv2.weight"), 4, 256, 48, 5, 5); /* groups = 2 */
+    assert_shape(param(net, "conv3.weight"), 4, 384, 256, 3, 3);
+    assert_shape(param(net, "conv4.weight"), 4, 384, 192, 3, 3);
+    assert_shape(param(net, "conv5.weight"), 4, 256, 192, 3, 3);
+    assert_shape(param(net, "fc6.weight"), 2, 4096, 9216, 0, 0);
+    assert_shape(param(net, "fc7.weight"), 2, 4096, 4096, 0, 0);
+    assert_shape(param(net, "fc8.weight"), 2, 1000, 4096, 0, 0);
+    assert_shape(param(net, "fc8.bias"), 1, 1000, 0, 0, 0);
+
+    /* Weights N(0, 0.01). */
+    alexnet_tensor *w = param(net, "conv2.weight");
+    double sum = 0, squares = 0;
+    const float *d = alexnet_tensor_data(w);
+    for (int64_t i = 0; i < alexnet_tensor_numel(w); i++) {
+        sum += d[i];
+        squares += (double)d[i] * d[i];
+    }
+    double n = (double)alexnet_tensor_numel(w);
+    ck_assert_double_eq_tol(sum / n, 0.0, 1e-4);
+    ck_assert_double_eq_tol(sqrt(squares / n), 0.01, 2e-4);
+
+    /* Biases 1 in conv2, conv4, conv5, fc6, fc7; 0 elsewhere. */
+    const char *ones[] = {"conv2.bias", "conv4.bias", "conv5.bias", "fc6.bias", "fc7.bias"};
+    const char *zeros[] = {"conv1.bias", "conv3.bias", "fc8.bias"};
+    for (int i = 0; i < 5; i++) {
+        alexnet_tensor *b = param(net, ones[i]);
+        for (int64_t k = 0; k < alexnet_tensor_numel(b); k++)
+            ck_assert_float_eq(alexnet_tensor_data(b)[k], 1.0f);
+    }
+    for (int i = 0; i < 3; i++) {
+        alexnet_tensor *b = param(net, zeros[i]);
+        for (int64_t k = 0; k < alexnet_tensor_numel(b); k++)
+            ck_assert_float_eq(alexnet_tensor_data(b)[k], 0.0f);
+    }
+
+    alexnet_tensor *x = make_tensor4(2, 3, 227, 227, 1);
+    alexnet_tensor *y = make_logits(2, 1000);
+    int32_t labels[2] = {3, 999};
+    float loss = 0.0f;
+    ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+    ck_assert_ok(alexnet_network_backward(net, labels, &loss));
+    ck_assert(isfinite(loss) && loss > 0.0f);
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(y);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(torchvision_network_has_torchvisions_shapes_and_names)
+{
+    alexnet_network *net =
+        make_network(ALEXNET_ARCH_TORCHVISION, 0, 0, 0, 0.5f, ALEXNET_INIT_PAPER, 1);
+    assert_shape(param(net, "conv1.weight"), 4, 64, 3, 11, 11);
+    assert_shape(param(net, "conv2.weight"), 4, 192, 64, 5, 5);
+    assert_shape(param(net, "conv4.weight"), 4, 256, 384, 3, 3);
+    assert_shape(param(net, "fc6.weight"), 2, 4096, 9216, 0, 0);
+    const char *pairs[][2] = {{"conv1.weight", "features.0.weight"},
+                              {"conv2.bias", "features.3.bias"},
+                              {"conv3.weight", "features.6.weight"},
+                              {"conv4.weight", "features.8.weight"},
+                              {"conv5.bias", "features.10.bias"},
+                              {"fc6.weight", "classifier.1.weight"},
+                              {"fc7.bias", "classifier.4.bias"},
+                              {"fc8.weight", "classifier.6.weight"}};
+    for (int i = 0; i < 8; i++) {
+        ck_assert_ptr_eq(param(net, pairs[i][0]), param(net, pairs[i][1]));
+        ck_assert_ptr_eq(grad(net, pairs[i][0]), grad(net, pairs[i][1]));
+    }
+    /* Borrowed views cannot be freed by mistake. */
+    alexnet_tensor_free(param(net, "conv1.weight"));
+    ck_assert_int_eq(alexnet_tensor_numel(param(net, "conv1.weight")), 64 * 3 * 11 * 11);
+
+    /* Adaptive pooling: any input from 63x63 up, non-square too. */
+    const int sizes[][2] = {{63, 63}, {100, 131}, {256, 256}};
+    for (int i = 0; i < 3; i++) {
+        alexnet_tensor *x = make_tensor4(1, 3, sizes[i][0], sizes[i][1], 2);
+        alexnet_tensor *y = make_logits(1, 1000);
+        ck_assert_ok(alexnet_network_forward(net, x, y, 0));
+        ck_assert(isfinite(alexnet_tensor_data(y)[0]));
+        alexnet_tensor_free(x);
+        alexnet_tensor_free(y);
+    }
+    alexnet_tensor *x = make_tensor4(1, 3, 62, 80, 2);
+    alexnet_tensor *y = make_logits(1, 1000);
+    ck_assert_fails(alexnet_network_forward(net, x, y, 0), ALEXNET_ERR_SHAPE, "H, W >= 63");
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(y);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(mini_network_takes_fashion_mnist_sizes)
+{
+    const int sides[] = {28, 32, 64};
+    for (int i = 0; i < 3; i++) {
+        alexnet_network *net = make_network(ALEXNET_ARCH_MINI, sides[i], 0, 0, 0.5f,
+                                            ALEXNET_INIT_HE, 3);
+        alexnet_tensor *x = make_tensor4(3, 1, sides[i], sides[i], 3);
+        alexnet_tensor *y = make_logits(3, 10);
+        int32_t labels[3] = {0, 5, 9};
+        float loss;
+        ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+        ck_assert_ok(alexnet_network_backward(net, labels, &loss));
+        ck_assert(isfinite(loss));
+        alexnet_tensor_free(x);
+        alexnet_tensor_free(y);
+        alexnet_network_free(net);
+    }
+}
+END_TEST
+
+START_TEST(he_init_scales_with_fan_in)
+{
+    alexnet_network *net = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 9);
+    alexnet_tensor *w = param(net, "conv3.weight");
+    double fan_in = (double)alexnet_tensor_numel(w) / (double)alexnet_tensor_dim(w, 0);
+    double squares = 0;
+    for (int64_t i = 0; i < alexnet_tensor_numel(w); i++)
+        squares += (double)alexnet_tensor_data(w)[i] * alexnet_tensor_data(w)[i];
+    ck_assert_double_eq_tol(sqrt(squares / (double)alexnet_tensor_numel(w)), sqrt(2.0 / fan_in),
+                            0.02 * sqrt(2.0 / fan_in));
+    ck_assert_float_eq(alexnet_tensor_data(param(net, "fc6.bias"))[0], 0.0f);
+    alexnet_network_free(net);
+}
+END_TEST
+
+static int params_equal(alexnet_network *a, alexnet_network *b)
+{
+    for (int i = 0; i < alexnet_network_param_count(a); i++) {
+        const char *name = alexnet_network_param_name(a, i);
+        alexnet_tensor *ta = param(a, name), *tb = param(b, name);
+        if (memcmp(alexnet_tensor_data(ta), alexnet_tensor_data(tb),
+                   sizeof(float) * (size_t)alexnet_tensor_numel(ta)) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+START_TEST(same_seed_gives_same_weights_on_any_thread_count)
+{
+    ck_assert_ok(alexnet_set_num_threads(1));
+    ck_assert_int_eq(alexnet_get_num_threads(), 1);
+    alexnet_network *a = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 42);
+    ck_assert_ok(alexnet_set_num_threads(3));
+    ck_assert_int_eq(alexnet_get_num_threads(), 3);
+    alexnet_network *b = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 42);
+    alexnet_network *c = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 43);
+    ck_assert(params_equal(a, b));
+    ck_assert(!params_equal(a, c));
+    ck_assert_ok(alexnet_set_num_threads(0));
+    ck_assert_int_ge(alexnet_get_num_threads(), 1);
+    alexnet_network_free(a);
+    alexnet_network_free(b);
+    alexnet_network_free(c);
+}
+END_TEST
+
+START_TEST(thread_count_is_validated)
+{
+    ck_assert_fails(alexnet_set_num_threads(-1), ALEXNET_ERR_INVALID_ARGUMENT, "-1 threads");
+    ck_assert_fails(alexnet_set_num_threads(100000), ALEXNET_ERR_INVALID_ARGUMENT, "use 1 to 256");
+}
+END_TEST
+
+START_TEST(dropout_masks_follow_seed_and_step)
+{
+    alexnet_network *a = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 5);
+    alexnet_network *b = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 5);
+    alexnet_tensor *x = make_tensor4(4, 1, 28, 28, 4);
+    alexnet_tensor *ya = make_logits(4, 10), *yb = make_logits(4, 10), *ye = make_logits(4, 10);
+    ck_assert_ok(alexnet_network_forward(a, x, ya, 1));
+    ck_assert_ok(alexnet_network_forward(b, x, yb, 1));
+    ck_assert_mem_eq(alexnet_tensor_data(ya), alexnet_tensor_data(yb), 40 * sizeof(float));
+    ck_assert_ok(alexnet_network_forward(b, x, yb, 1)); /* the next step draws new masks */
+    ck_assert_int_ne(memcmp(alexnet_tensor_data(ya), alexnet_tensor_data(yb), 40 * sizeof(float)),
+                     0);
+    /* Inference applies no dropout: two evaluations agree, and differ from training. */
+    ck_assert_ok(alexnet_network_forward(a, x, ye, 0));
+    ck_assert_ok(alexnet_network_forward(a, x, yb, 0));
+    ck_assert_mem_eq(alexnet_tensor_data(ye), alexnet_tensor_data(yb), 40 * sizeof(float));
+    ck_assert_int_ne(memcmp(alexnet_tensor_data(ya), alexnet_tensor_data(ye), 40 * sizeof(float)),
+                     0);
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(ya);
+    alexnet_tensor_free(yb);
+    alexnet_tensor_free(ye);
+    alexnet_network_free(a);
+    alexnet_network_free(b);
+}
+END_TEST
+
+START_TEST(planned_passes_allocate_nothing)
+{
+    alexnet_network *net = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 6);
+    alexnet_tensor *x8 = make_tensor4(8, 1, 28, 28, 1), *y8 = make_logits(8, 10);
+    alexnet_tensor *x3 = make_tensor4(3, 1, 28, 28, 1), *y3 = make_logits(3, 10);
+    alexnet_tensor *x9 = make_tensor4(9, 1, 28, 28, 1), *y9 = make_logits(9, 10);
+    int32_t labels[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    ck_assert_ok(alexnet_network_forward(net, x8, y8, 1));
+    ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+    size_t planned = memory_allocations();
+    for (int i = 0; i < 3; i++) {
+        ck_assert_ok(alexnet_network_forward(net, x8, y8, 1));
+        ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+        ck_assert_ok(alexnet_network_forward(net, x8, y8, 0));
+        ck_assert_ok(alexnet_network_forward(net, x3, y3, 1)); /* smaller: same plan */
+        ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+    }
+    ck_assert_uint_eq(memory_allocations(), planned);
+    ck_assert_ok(alexnet_network_forward(net, x9, y9, 1)); /* larger: planned anew */
+    ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+    ck_assert_uint_eq(memory_allocations(), planned + 1);
+    /* The same image gives the same logits in any batch (1e-5: chunking changes sum order). */
+    ck_assert_ok(alexnet_network_forward(net, x3, y3, 0));
+    ck_assert_ok(alexnet_network_forward(net, x9, y9, 0));
+    for (int i = 0; i < 30; i++)
+        ck_assert_float_eq_tol(alexnet_tensor_data(y3)[i], alexnet_tensor_data(y9)[i], 1e-5f);
+    alexnet_tensor_free(x8);
+    alexnet_tensor_free(y8);
+    alexnet_tensor_free(x3);
+    alexnet_tensor_free(y3);
+    alexnet_tensor_free(x9);
+    alexnet_tensor_free(y9);
+    alexnet_network_free(net);
+}
+END_TEST
+
+/* Mean cross-entropy of an inference forward, in double. */
+static double loss_of(alexnet_network *net, alexnet_tensor *x, alexnet_tensor *y,
+                      const int32_t *labels)
+{
+    ck_assert_ok(alexnet_network_forward(net, x, y, 0));
+    const int64_t n = alexnet_tensor_dim(y, 0), c = alexnet_tensor_dim(y, 1);
+    const float *z = alexnet_tensor_data(y);
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double max = z[i * c];
+        for (int64_t k = 1; k < c; k++)
+            max = fmax(max, z[i * c + k]);
+        double sum = 0.0;
+        for (int64_t k = 0; k < c; k++)
+            sum += exp(z[i * c + k] - max);
+        total += log(sum) + max - z[i * c + labels[i]];
+    }
+    return total / (double)n;
+}
+
+/* Whole network: for each parameter tensor, the derivative along a random direction v,
+ * (L(w + eps v) - L(w - eps v)) / 2 eps, equals the gradient's dot product with v. */
+START_TEST(network_gradients_match_finite_differences)
+{
+    const alexnet_arch arches[] = {ALEXNET_ARCH_MINI, ALEXNET_ARCH_TORCHVISION, ALEXNET_ARCH_PAPER,
+                                   ALEXNET_ARCH_MINI};
+    const int sides[] = {20, 63, 67, 64}, channels[] = {2, 2, 2, 3};
+    alexnet_network *net =
+        make_network(arches[_i], sides[_i], channels[_i], 5, 0.0f, ALEXNET_INIT_HE, 11);
+    alexnet_tensor *x = make_tensor4(2, channels[_i], sides[_i], sides[_i], 7);
+    alexnet_tensor *y = make_logits(2, 5);
+    int32_t labels[2] = {1, 4};
+    ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+    ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+    for (int p = 0; p < alexnet_network_param_count(net); p++) {
+        const char *name = alexnet_network_param_name(net, p);
+        alexnet_tensor *value = NULL, *g = NULL;
+        ck_assert_ok(alexnet_network_param(net, name, &value, &g));
+        const int64_t n = alexnet_tensor_numel(value);
+        float *w = alexnet_tensor_data(value), *saved = malloc(sizeof(float) * (size_t)n);
+        float *v = malloc(sizeof(float) * (size_t)n);
+        memcpy(saved, w, sizeof(float) * (size_t)n);
+        double along = 0.0, scale = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            v[i] = (float)((i * 48271 + p * 7) % 2001) / 1000.0f - 1.0f;
+            along += (double)v[i] * alexnet_tensor_data(g)[i];
+            scale += fabs((double)v[i] * alexnet_tensor_data(g)[i]);
+        }
+        /* A step that moves the loss measurably above float rounding. */
+        double norm = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            norm += (double)saved[i] * saved[i];
+        const float eps = (float)(1e-2 * sqrt(norm / (double)n) + 1e-4);
+        for (int64_t i = 0; i < n; i++)
+            w[i] = saved[i] + eps * v[i];
+        double plus = loss_of(net, x, y, labels);
+        for (int64_t i = 0; i < n; i++)
+            w[i] = saved[i] - eps * v[i];
+        double minus = loss_of(net, x, y, labels);
+        memcpy(w, saved, sizeof(float) * (size_t)n);
+        double numeric = (plus - minus) / (2.0 * eps);
+        ck_assert_msg(fabs(numeric - along) <= 0.03 * fabs(along) + 0.01 * scale + 1e-4,
+                      "%s: directional derivative %.6g, gradient gives %.6g", name, numeric,
+                      along);
+        free(saved);
+        free(v);
+    }
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(y);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(backward_writes_rather_than_adds)
+{
+    alexnet_network *net = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.0f, ALEXNET_INIT_HE, 12);
+    alexnet_tensor *x = make_tensor4(2, 1, 28, 28, 8), *y = make_logits(2, 10);
+    int32_t labels[2] = {2, 7};
+    ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+    ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+    alexnet_tensor *g = grad(net, "conv1.weight");
+    float first = alexnet_tensor_data(g)[10];
+    ck_assert_float_ne(first, 0.0f);
+    ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+    ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+    ck_assert_float_eq(alexnet_tensor_data(g)[10], first);
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(y);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(bad_config_is_rejected_with_the_field_named)
+{
+    alexnet_config cfg;
+    alexnet_network *net = (alexnet_network *)&cfg;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.dropout = 1.0f;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.dropout is 1");
+    ck_assert_ptr_null(net);
+    cfg.dropout = NAN;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.dropout");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.num_classes = 0;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.num_classes is 0");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.in_channels = -3;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.in_channels is -3");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.in_width = 100000;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.in_width is 100000");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.struct_size = 0;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "alexnet_config_init");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.arch = (alexnet_arch)-1;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.arch -1 is unknown");
+    ck_assert_fails(alexnet_network_create(&net, NULL, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'cfg' is NULL");
+    ck_assert_fails(alexnet_network_create(NULL, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'out' is NULL");
+}
+END_TEST
+
+START_TEST(too_small_input_names_the_smallest_size)
+{
+    alexnet_config cfg;
+    alexnet_network *net = NULL;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    cfg.in_height = cfg.in_width = 66;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_SHAPE,
+                    "the smallest input is 67x67");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_TORCHVISION));
+    cfg.in_height = 40;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_SHAPE,
+                    "the smallest input is 63x63");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.in_height = cfg.in_width = 14;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_SHAPE,
+                    "the smallest input is 15x15");
+    ck_assert_ptr_null(net);
+}
+END_TEST
+
+START_TEST(misuse_of_forward_and_backward_is_reported)
+{
+    alexnet_network *net = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 13);
+    alexnet_tensor *x = make_tensor4(2, 1, 28, 28, 9), *y = make_logits(2, 10);
+    alexnet_tensor *wrong_x = make_tensor4(2, 3, 28, 28, 9), *wrong_y = make_logits(3, 10);
+    alexnet_tensor *small_x = make_tensor4(2, 1, 27, 28, 9);
+    int32_t labels[2] = {1, 2}, bad_labels[2] = {1, 10}, negative[2] = {-1, 0};
+    float loss = -1.0f;
+
+    ck_assert_fails(alexnet_network_backward(net, labels, &loss), ALEXNET_ERR_STATE,
+                    "no training forward");
+    ck_assert_fails(alexnet_network_forward(net, wrong_x, y, 0), ALEXNET_ERR_SHAPE,
+                    "input has shape [2, 3, 28, 28]; expected [N, 1, 28, 28]");
+    ck_assert_fails(alexnet_network_forward(net, small_x, y, 0), ALEXNET_ERR_SHAPE,
+                    "input has shape [2, 1, 27, 28]");
+    ck_assert_fails(alexnet_network_forward(net, x, wrong_y, 0), ALEXNET_ERR_SHAPE,
+                    "logits have shape [3, 10]; expected [2, 10]");
+    ck_assert_fails(alexnet_network_forward(NULL, x, y, 0), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'net' is NULL");
+    ck_assert_fails(alexnet_network_forward(net, NULL, y, 0), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'input' is NULL");
+    ck_assert_fails(alexnet_network_forward(net, x, NULL, 0), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'logits' is NULL");
+
+    ck_assert_ok(alexnet_network_forward(net, x, y, 0));
+    ck_assert_fails(alexnet_network_backward(net, labels, &loss), ALEXNET_ERR_STATE,
+                    "training != 0");
+    ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+    ck_assert_fails(alexnet_network_backward(net, NULL, &loss), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'labels' is NULL");
+    ck_assert_fails(alexnet_network_backward(net, bad_labels, &loss), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "label 1 of the batch is 10; labels must be in [0, 10)");
+    ck_assert_fails(alexnet_network_backward(net, negative, &loss), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "label 0 of the batch is -1");
+    ck_assert_float_eq(loss, -1.0f); /* untouched by the failed calls */
+    ck_assert_ok(alexnet_network_backward(net, labels, &loss));
+    ck_assert_float_gt(loss, 0.0f);
+
+    alexnet_tensor *value = (alexnet_tensor *)x;
+    ck_assert_fails(alexnet_network_param(net, "conv9.weight", &value, NULL),
+                    ALEXNET_ERR_INVALID_ARGUMENT, "no parameter is named 'conv9.weight'");
+    ck_assert_ptr_null(value);
+    ck_assert_fails(alexnet_network_param(net, NULL, &value, NULL), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'name' is NULL");
+    ck_assert_int_eq(alexnet_network_param_count(NULL), 0);
+    alexnet_network_free(NULL);
+
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(y);
+    alexnet_tensor_free(wrong_x);
+    alexnet_tensor_free(wrong_y);
+    alexnet_tensor_free(small_x);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(non_finite_loss_is_reported_without_touching_gradients)
+{
+    alexnet_network *net = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.0f, ALEXNET_INIT_HE, 14);
+    alexnet_tensor *x = make_tensor4(2, 1, 28, 28, 9), *y = make_logits(2, 10);
+    int32_t labels[2] = {1, 2};
+    ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+    ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+    float before = alexnet_tensor_data(grad(net, "fc8.weight"))[3];
+    alexnet_tensor_data(param(net, "fc8.bias"))[4] = NAN;
+    float loss = 0.0f;
+    ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+    ck_assert_fails(alexnet_network_backward(net, labels, &loss), ALEXNET_ERR_NUMERIC,
+                    "the loss is nan");
+    ck_assert(isnan(loss));
+    ck_assert_float_eq(alexnet_tensor_data(grad(net, "fc8.weight"))[3], before);
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(y);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(config_round_trips_through_the_network)
+{
+    alexnet_network *net = make_network(ALEXNET_ARCH_MINI, 32, 3, 7, 0.25f, ALEXNET_INIT_HE, 1);
+    alexnet_config cfg;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    ck_assert_ok(alexnet_network_get_config(net, &cfg));
+    ck_assert_int_eq(cfg.arch, ALEXNET_ARCH_MINI);
+    ck_assert_int_eq(cfg.in_channels, 3);
+    ck_assert_int_eq(cfg.in_height, 32);
+    ck_assert_int_eq(cfg.num_classes, 7);
+    ck_assert_float_eq(cfg.dropout, 0.25f);
+    ck_assert_int_eq(cfg.init, ALEXNET_INIT_HE);
+    cfg.struct_size = 4;
+    ck_assert_fails(alexnet_network_get_config(net, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "struct_size is 4");
+    alexnet_network_free(net);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("network");
+    TCase *tc = tcase_create("network");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, config_init_gives_each_architecture_its_defaults);
+    tcase_add_test(tc, paper_network_has_the_papers_shapes_and_init);
+    tcase_add_test(tc, torchvision_network_has_torchvisions_shapes_and_names);
+    tcase_add_test(tc, mini_network_takes_fashion_mnist_sizes);
+    tcase_add_test(tc, he_init_scales_with_fan_in);
+    tcase_add_test(tc, same_seed_gives_same_weights_on_any_thread_count);
+    tcase_add_test(tc, thread_count_is_validated);
+    tcase_add_test(tc, dropout_masks_follow_seed_and_step);
+    tcase_add_test(tc, planned_passes_allocate_nothing);
+    tcase_add_loop_test(tc, network_gradients_match_finite_differences, 0, 4);
+    tcase_add_test(tc, backward_writes_rather_than_adds);
+    tcase_add_test(tc, bad_config_is_rejected_with_the_field_named);
+    tcase_add_test(tc, too_small_input_names_the_smallest_size);
+    tcase_add_test(tc, misuse_of_forward_and_backward_is_reported);
+    tcase_add_test(tc, non_finite_loss_is_reported_without_touching_gradients);
+    tcase_add_test(tc, config_round_trips_through_the_network);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

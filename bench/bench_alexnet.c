@@ -1,6 +1,6 @@
 /* One benchmark measurement of libalexnet in its own process (so peak memory is its own):
  *   bench_alexnet ARCH MODE BATCH ITERATIONS [THREADS]
- * ARCH: paper | torchvision | mini; MODE: infer | train (forward + backward).
+ * ARCH: paper | torchvision | mini; MODE: infer | train (forward, backward and SGD update).
  * Prints one JSON object: images per second over ITERATIONS timed passes after one warm-up pass
  * (which also plans the memory), and the process's peak resident memory. */
 #define _POSIX_C_SOURCE 200809L
@@ -57,14 +57,18 @@ int main(int argc, char **argv)
     for (int i = 0; i < batch; i++)
         labels[i] = i % cfg.num_classes;
 
+    alexnet_sgd_config sgd;
+    alexnet_sgd_config_init(&sgd);
+    alexnet_optimizer *opt = NULL;
+    if (train && alexnet_optimizer_create(&opt, net, &sgd) != ALEXNET_OK)
+        fail("optimizer");
     double start = 0.0;
     for (int it = 0; it <= iterations; it++) {
         if (it == 1)
             start = now(); /* the first pass is the warm-up */
-        if (alexnet_network_forward(net, x, y, train) != ALEXNET_OK)
-            fail("forward");
-        if (train && alexnet_network_backward(net, labels, NULL) != ALEXNET_OK)
-            fail("backward");
+        if (train ? alexnet_train_step(net, opt, x, labels, NULL)
+                  : alexnet_network_forward(net, x, y, 0))
+            fail(train ? "train step" : "forward");
     }
     double seconds = now() - start;
     struct rusage usage;
@@ -73,6 +77,7 @@ int main(int argc, char **argv)
            (double)batch * iterations / seconds, (double)usage.ru_maxrss / 1024.0,
            alexnet_get_num_threads());
     free(labels);
+    alexnet_optimizer_free(opt);
     alexnet_tensor_free(x);
     alexnet_tensor_free(y);
     alexnet_network_free(net);

@@ -20,6 +20,8 @@ typedef struct arch_spec {
     int hidden;   /* width of fc6 and fc7 */
 } arch_spec;
 
+/* One row per stage reads better than one value per line. */
+/* clang-format off */
 static const arch_spec ARCHS[] = {
     [ALEXNET_ARCH_PAPER] = {"ALEXNET_ARCH_PAPER", 3, 227, 227, 1000,
                             {{96, 11, 4, 0, 1, true, true},
@@ -43,6 +45,7 @@ static const arch_spec ARCHS[] = {
                             {128, 3, 1, 1, 2, false, true}},
                            0, 1024},
 };
+/* clang-format on */
 
 static const char *const TORCH_CONV[5] = {"features.0", "features.3", "features.6", "features.8",
                                           "features.10"};

@@ -23,7 +23,6 @@ static bool adaptive_output_shape(const layer *l, shape in, shape *out)
     return in.h >= 1 && in.w >= 1;
 }
 
-
 static void adaptive_forward_planes(void *ctx, int64_t begin, int64_t end, int part)
 {
     (void)part;

@@ -79,12 +79,12 @@ typedef struct conv_job {
     conv_geometry geometry;
     int chunk;
     size_t hw, in_size, out_size;
-    size_t rows, rows_per_group;   /* K and K / groups */
-    size_t out_per_group;          /* M / groups */
-    const float *col;              /* within-image split: the shared unfolding */
+    size_t rows, rows_per_group; /* K and K / groups */
+    size_t out_per_group;        /* M / groups */
+    const float *col;            /* within-image split: the shared unfolding */
     const float *image;
     float *image_out;
-    int active;                    /* backward: parts that had images, and their gradients */
+    int active; /* backward: parts that had images, and their gradients */
     const float *part_dweight[PARALLEL_MAX_PARTS];
     const float *part_dbias[PARALLEL_MAX_PARTS];
 } conv_job;
@@ -132,8 +132,8 @@ static void conv_forward_images(void *ctx, int64_t begin, int64_t end, int part)
         unfold_chunk(j, j->call->in + (size_t)n0 * j->in_size, count, s.col);
         float *dst = count == 1 ? j->call->out + (size_t)n0 * j->out_size : s.buf;
         for (int g = 0; g < groups; g++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->out_per_group,
-                        (int)cols, (int)j->rows_per_group, 1.0f,
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->out_per_group, (int)cols,
+                        (int)j->rows_per_group, 1.0f,
                         l->weight + (size_t)g * j->out_per_group * j->rows_per_group,
                         (int)j->rows_per_group, s.col + (size_t)g * j->rows_per_group * cols,
                         (int)cols, 0.0f, dst + (size_t)g * j->out_per_group * cols, (int)cols);

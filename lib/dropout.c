@@ -53,7 +53,8 @@ static void dropout_forward(const layer *l, const layer_call *call)
                 call->aux[i] = 1.0f;
         return;
     }
-    dropout_job j = {l, call, RNG_STREAM(RNG_STREAM_DROPOUT, ((uint64_t)l->index << 40) | call->step)};
+    dropout_job j = {l, call,
+                     RNG_STREAM(RNG_STREAM_DROPOUT, ((uint64_t)l->index << 40) | call->step)};
     parallel_run(call->parts, (int64_t)count, dropout_forward_range, &j);
 }
 

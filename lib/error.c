@@ -29,8 +29,8 @@ alexnet_status error_prefix(alexnet_status status, const char *fmt, ...)
     size_t used = strlen(prefix);
     memcpy(last_error, prefix, used + 1);
     /* Truncates quietly when the two do not fit: a clipped message beats none. */
-    snprintf(last_error + used, sizeof last_error - used, ": %.*s",
-             (int)(sizeof last_error - used), previous);
+    snprintf(last_error + used, sizeof last_error - used, ": %.*s", (int)(sizeof last_error - used),
+             previous);
     return status;
 }
 

@@ -6,9 +6,9 @@
 #include "alexnet/alexnet.h"
 
 #if defined(__GNUC__)
-#  define ALEXNET_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define ALEXNET_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
-#  define ALEXNET_PRINTF(f, a)
+#define ALEXNET_PRINTF(f, a)
 #endif
 
 /* Records the message (printf-style) as the calling thread's last error and returns `status`. */
@@ -19,11 +19,11 @@ alexnet_status error_set(alexnet_status status, const char *fmt, ...) ALEXNET_PR
 alexnet_status error_prefix(alexnet_status status, const char *fmt, ...) ALEXNET_PRINTF(2, 3);
 
 /* Returns ALEXNET_ERR_INVALID_ARGUMENT naming the NULL argument when `ptr` is NULL. */
-#define CHECK_NOT_NULL(fn, ptr)                                                                \
-    do {                                                                                       \
-        if ((ptr) == NULL)                                                                     \
-            return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", (fn),  \
-                             #ptr);                                                            \
+#define CHECK_NOT_NULL(fn, ptr)                                                                    \
+    do {                                                                                           \
+        if ((ptr) == NULL)                                                                         \
+            return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: argument '%s' is NULL", (fn),      \
+                             #ptr);                                                                \
     } while (0)
 
 #endif

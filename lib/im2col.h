@@ -13,7 +13,8 @@ typedef struct conv_geometry {
 } conv_geometry;
 
 /* Writes rows [row_begin, row_end) of the column matrix of one image [channels, height, width] to
- * `col`, whose rows are `ld` floats apart (ld >= out_h * out_w, for several images side by side). */
+ * `col`, whose rows are `ld` floats apart (ld >= out_h * out_w, for several images side by side).
+ */
 void im2col(const conv_geometry *g, const float *image, float *col, size_t ld, int row_begin,
             int row_end);
 

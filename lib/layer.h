@@ -29,16 +29,16 @@ typedef struct layer layer;
 typedef struct layer_call {
     int batch;
     shape in_shape, out_shape;
-    const float *in; /* [batch, in_shape]                                             */
-    float *out;      /* [batch, out_shape]; equals `in` for in-place layers            */
+    const float *in;   /* [batch, in_shape]                                             */
+    float *out;        /* [batch, out_shape]; equals `in` for in-place layers            */
     const float *dout; /* backward: gradient of the loss w.r.t. out                    */
     float *din;        /* backward: gradient w.r.t. in, written; NULL when not needed   */
     float *aux;        /* what forward keeps for backward: aux_floats(...) * batch       */
     float *scratch;    /* `parts` slices of scratch_per_part floats each                */
     size_t scratch_per_part;
-    int parts;         /* how many parallel parts the work may be split into            */
+    int parts; /* how many parallel parts the work may be split into            */
     bool training;
-    uint64_t seed;     /* randomness (dropout): the network's seed and forward step     */
+    uint64_t seed; /* randomness (dropout): the network's seed and forward step     */
     uint64_t step;
 } layer_call;
 

@@ -42,8 +42,8 @@ static void linear_forward_features(void *ctx, int64_t begin, int64_t end, int p
               outputs = l->linear.out_features;
     int o0, count;
     block_span(j, begin, end, &o0, &count);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, count, inputs, 1.0f, j->call->in, inputs,
-                l->weight + (size_t)o0 * inputs, inputs, 0.0f, j->call->out + o0, outputs);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, count, inputs, 1.0f, j->call->in,
+                inputs, l->weight + (size_t)o0 * inputs, inputs, 0.0f, j->call->out + o0, outputs);
     for (int n = 0; n < batch; n++) {
         float *row = j->call->out + (size_t)n * outputs;
         for (int o = o0; o < o0 + count; o++)
@@ -60,8 +60,9 @@ static void linear_backward_params(void *ctx, int64_t begin, int64_t end, int pa
               outputs = l->linear.out_features;
     int o0, count;
     block_span(j, begin, end, &o0, &count);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, count, inputs, batch, 1.0f, j->call->dout + o0, outputs,
-                j->call->in, inputs, 0.0f, l->dweight + (size_t)o0 * inputs, inputs);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, count, inputs, batch, 1.0f,
+                j->call->dout + o0, outputs, j->call->in, inputs, 0.0f,
+                l->dweight + (size_t)o0 * inputs, inputs);
     for (int o = o0; o < o0 + count; o++) {
         float sum = 0.0f;
         for (int n = 0; n < batch; n++)
@@ -79,8 +80,8 @@ static void linear_backward_input(void *ctx, int64_t begin, int64_t end, int par
               outputs = l->linear.out_features;
     int i0, count;
     block_span(j, begin, end, &i0, &count);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, count, outputs, 1.0f, j->call->dout, outputs,
-                l->weight + i0, inputs, 0.0f, j->call->din + i0, inputs);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, count, outputs, 1.0f,
+                j->call->dout, outputs, l->weight + i0, inputs, 0.0f, j->call->din + i0, inputs);
 }
 
 static int64_t blocks(int features)

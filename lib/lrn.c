@@ -1,9 +1,8 @@
 /* Local response normalisation across channels, PyTorch/Caffe convention:
- *     s_c = k + (alpha / n) * sum over c' in [c - n/2, c + (n-1)/2] of a_c'^2,   b_c = a_c * s_c^-beta
- * Backward:
- *     da_c = g_c * s_c^-beta - (2 alpha beta / n) * a_c * sum over c' whose window holds c of
- *            g_c' * b_c' / s_c'
- * Work is split over image rows (n, y); forward keeps s for backward. */
+ *     s_c = k + (alpha / n) * sum over c' in [c - n/2, c + (n-1)/2] of a_c'^2,   b_c = a_c *
+ * s_c^-beta Backward: da_c = g_c * s_c^-beta - (2 alpha beta / n) * a_c * sum over c' whose window
+ * holds c of g_c' * b_c' / s_c' Work is split over image rows (n, y); forward keeps s for backward.
+ */
 #include "layer.h"
 #include "parallel.h"
 

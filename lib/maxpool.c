@@ -88,8 +88,7 @@ static void maxpool_backward(const layer *l, const layer_call *call)
     if (call->din == NULL)
         return;
     pool_job j = {l, call};
-    parallel_run(call->parts, (int64_t)call->batch * call->in_shape.c, maxpool_backward_planes,
-                 &j);
+    parallel_run(call->parts, (int64_t)call->batch * call->in_shape.c, maxpool_backward_planes, &j);
 }
 
 const layer_ops maxpool_ops = {

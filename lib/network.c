@@ -29,12 +29,13 @@ alexnet_status alexnet_config_init(alexnet_config *cfg, alexnet_arch arch)
     return ALEXNET_OK;
 }
 
-static alexnet_status check_range(const char *fn, const char *field, long long value,
-                                  long long lo, long long hi)
+static alexnet_status check_range(const char *fn, const char *field, long long value, long long lo,
+                                  long long hi)
 {
     if (value < lo || value > hi)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: config.%s is %lld; it must be %lld to %lld",
-                         fn, field, value, lo, hi);
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: config.%s is %lld; it must be %lld to %lld", fn, field, value, lo,
+                         hi);
     return ALEXNET_OK;
 }
 
@@ -64,7 +65,8 @@ alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
         return st;
     if (!(full->dropout >= 0.0f && full->dropout < 1.0f))
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                         "%s: config.dropout is %g; it must be in [0, 1)", fn, (double)full->dropout);
+                         "%s: config.dropout is %g; it must be in [0, 1)", fn,
+                         (double)full->dropout);
     return ALEXNET_OK;
 }
 
@@ -113,8 +115,8 @@ static size_t param_arena_floats(const alexnet_network *net)
     size_t total = 0;
     for (int i = 0; i < net->num_params; i++) {
         const layer *l = net->params[i].owner;
-        total += round_floats(net->params[i].is_bias ? layer_bias_floats(l)
-                                                     : layer_weight_floats(l));
+        total +=
+            round_floats(net->params[i].is_bias ? layer_bias_floats(l) : layer_weight_floats(l));
     }
     return total;
 }
@@ -158,8 +160,8 @@ void network_init_params(alexnet_network *net)
         network_param *p = &net->params[i];
         const layer *l = p->owner;
         if (p->is_bias) {
-            float v = net->config.init == ALEXNET_INIT_PAPER && paper_bias_is_one(l->name) ? 1.0f
-                                                                                         : 0.0f;
+            float v =
+                net->config.init == ALEXNET_INIT_PAPER && paper_bias_is_one(l->name) ? 1.0f : 0.0f;
             for (int64_t k = 0; k < p->value.numel; k++)
                 p->value.data[k] = v;
             continue;
@@ -177,7 +179,12 @@ void network_init_params(alexnet_network *net)
 alexnet_status alexnet_network_create(alexnet_network **out, const alexnet_config *cfg,
                                       uint64_t seed)
 {
-    static const char fn[] = "alexnet_network_create";
+    return network_new("alexnet_network_create", out, cfg, seed, true);
+}
+
+alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_config *cfg,
+                           uint64_t seed, bool init)
+{
     CHECK_NOT_NULL(fn, out);
     *out = NULL;
     alexnet_config full;
@@ -204,7 +211,8 @@ alexnet_status alexnet_network_create(alexnet_network **out, const alexnet_confi
                          net->param_floats, (double)net->param_floats * 8.0 / 1048576.0);
     }
     bind_params(net);
-    network_init_params(net);
+    if (init)
+        network_init_params(net);
     *out = net;
     return ALEXNET_OK;
 }
@@ -243,8 +251,8 @@ network_param *network_find_param(alexnet_network *net, const char *name)
     return NULL;
 }
 
-alexnet_status alexnet_network_param(alexnet_network *net, const char *name,
-                                     alexnet_tensor **value, alexnet_tensor **grad)
+alexnet_status alexnet_network_param(alexnet_network *net, const char *name, alexnet_tensor **value,
+                                     alexnet_tensor **grad)
 {
     static const char fn[] = "alexnet_network_param";
     if (value)

@@ -23,7 +23,7 @@ typedef struct network_plan {
     int capacity; /* 0: no plan yet */
     int in_h, in_w;
     int parts;
-    bool training;                      /* aux and gradient buffers present */
+    bool training; /* aux and gradient buffers present */
     shape shapes[NETWORK_MAX_LAYERS + 1];
     float *act[NETWORK_MAX_LAYERS + 1]; /* act[0]: copy of the input (training only) */
     float *aux[NETWORK_MAX_LAYERS];
@@ -51,7 +51,7 @@ struct alexnet_network {
 
 /* Checks a config (fields beyond cfg->struct_size take the arch's defaults) into `full`. */
 alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
-                                       alexnet_config *full);
+                                      alexnet_config *full);
 
 /* Builds the layer list and the parameter table for a resolved config, without allocating the
  * arenas (architecture definitions: arch.c). */
@@ -73,6 +73,21 @@ void network_init_params(alexnet_network *net);
 
 /* Finds a parameter by canonical or torchvision name; NULL when unknown. */
 network_param *network_find_param(alexnet_network *net, const char *name);
+
+/* The passes behind alexnet_network_forward/backward, with `fn` naming the public function in
+ * messages; `logits` may be NULL (training steps do not need a copy). */
+alexnet_status network_forward(const char *fn, alexnet_network *net, const alexnet_tensor *input,
+                               alexnet_tensor *logits, bool training);
+alexnet_status network_backward(const char *fn, alexnet_network *net, const int32_t *labels,
+                                float *loss);
+alexnet_status network_check_input(const char *fn, const alexnet_network *net,
+                                   const alexnet_tensor *input);
+alexnet_status network_check_labels(const char *fn, const alexnet_network *net,
+                                    const int32_t *labels, int64_t batch);
+
+/* Creates a network; with init false the parameters are left zero (a loader fills them). */
+alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_config *cfg,
+                           uint64_t seed, bool init);
 
 /* Mean softmax cross-entropy over the batch; writes d loss / d logits = (softmax - onehot) / N.
  * Labels must be valid. Returns the loss (non-finite when the logits are). */

@@ -33,8 +33,7 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
     network_plan *old = &net->plan;
     const int parts = parallel_parts();
     const bool same_input = old->capacity > 0 && old->in_h == h && old->in_w == w;
-    if (same_input && old->capacity >= batch && old->parts == parts &&
-        (old->training || !training))
+    if (same_input && old->capacity >= batch && old->parts == parts && (old->training || !training))
         return ALEXNET_OK;
 
     network_plan p;
@@ -51,8 +50,8 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
     for (int i = 0; i < L; i++) {
         const layer *l = &net->layers[i];
         if (!l->ops->output_shape(l, p.shapes[i], &p.shapes[i + 1]))
-            return error_set(ALEXNET_ERR_SHAPE, "%s: a %dx%d input is too small for %s (%s)", fn,
-                             h, w, arch_name(net->config.arch), l->name);
+            return error_set(ALEXNET_ERR_SHAPE, "%s: a %dx%d input is too small for %s (%s)", fn, h,
+                             w, arch_name(net->config.arch), l->name);
     }
 
     /* First pass: offsets. SIZE_MAX marks "no buffer". */
@@ -130,15 +129,15 @@ static alexnet_status check_input(const char *fn, const alexnet_network *net,
             return error_set(ALEXNET_ERR_SHAPE,
                              "%s: input has shape %s; expected [N, %d, H, W] with H, W >= %d", fn,
                              got, cfg->in_channels, net->min_input);
-        return error_set(ALEXNET_ERR_SHAPE, "%s: input has shape %s; expected [N, %d, %d, %d]",
-                         fn, got, cfg->in_channels, cfg->in_height, cfg->in_width);
+        return error_set(ALEXNET_ERR_SHAPE, "%s: input has shape %s; expected [N, %d, %d, %d]", fn,
+                         got, cfg->in_channels, cfg->in_height, cfg->in_width);
     }
     if (input->shape[0] > MAX_BATCH || input->shape[2] > 4096 || input->shape[3] > 4096)
         return error_set(ALEXNET_ERR_SHAPE,
                          "%s: input shape [%lld, ...] exceeds the limits (batch %d, side 4096)", fn,
                          (long long)input->shape[0], MAX_BATCH);
-    if (logits->ndim != 2 || logits->shape[0] != input->shape[0] ||
-        logits->shape[1] != cfg->num_classes) {
+    if (logits && (logits->ndim != 2 || logits->shape[0] != input->shape[0] ||
+                   logits->shape[1] != cfg->num_classes)) {
         tensor_shape_format(got, sizeof got, logits->ndim, logits->shape);
         return error_set(ALEXNET_ERR_SHAPE, "%s: logits have shape %s; expected [%lld, %d]", fn,
                          got, (long long)input->shape[0], cfg->num_classes);
@@ -146,13 +145,39 @@ static alexnet_status check_input(const char *fn, const alexnet_network *net,
     return ALEXNET_OK;
 }
 
+alexnet_status network_check_labels(const char *fn, const alexnet_network *net,
+                                    const int32_t *labels, int64_t batch)
+{
+    CHECK_NOT_NULL(fn, labels);
+    const int classes = net->config.num_classes;
+    for (int64_t n = 0; n < batch; n++)
+        if (labels[n] < 0 || labels[n] >= classes)
+            return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                             "%s: label %lld of the batch is %d; labels must be in [0, %d)", fn,
+                             (long long)n, (int)labels[n], classes);
+    return ALEXNET_OK;
+}
+
+alexnet_status network_check_input(const char *fn, const alexnet_network *net,
+                                   const alexnet_tensor *input)
+{
+    CHECK_NOT_NULL(fn, input);
+    return check_input(fn, net, input, NULL);
+}
+
 alexnet_status alexnet_network_forward(alexnet_network *net, const alexnet_tensor *input,
                                        alexnet_tensor *logits, int training)
 {
     static const char fn[] = "alexnet_network_forward";
+    CHECK_NOT_NULL(fn, logits);
+    return network_forward(fn, net, input, logits, training != 0);
+}
+
+alexnet_status network_forward(const char *fn, alexnet_network *net, const alexnet_tensor *input,
+                               alexnet_tensor *logits, bool training)
+{
     CHECK_NOT_NULL(fn, net);
     CHECK_NOT_NULL(fn, input);
-    CHECK_NOT_NULL(fn, logits);
     alexnet_status st = check_input(fn, net, input, logits);
     if (st != ALEXNET_OK)
         return st;
@@ -175,8 +200,9 @@ alexnet_status alexnet_network_forward(alexnet_network *net, const alexnet_tenso
         call.aux = training ? p->aux[i] : NULL;
         l->ops->forward(l, &call);
     }
-    memcpy(logits->data, p->act[net->num_layers],
-           sizeof(float) * (size_t)batch * (size_t)net->config.num_classes);
+    if (logits)
+        memcpy(logits->data, p->act[net->num_layers],
+               sizeof(float) * (size_t)batch * (size_t)net->config.num_classes);
     net->batch = batch;
     net->backward_ready = training != 0;
     if (training)
@@ -186,7 +212,12 @@ alexnet_status alexnet_network_forward(alexnet_network *net, const alexnet_tenso
 
 alexnet_status alexnet_network_backward(alexnet_network *net, const int32_t *labels, float *loss)
 {
-    static const char fn[] = "alexnet_network_backward";
+    return network_backward("alexnet_network_backward", net, labels, loss);
+}
+
+alexnet_status network_backward(const char *fn, alexnet_network *net, const int32_t *labels,
+                                float *loss)
+{
     CHECK_NOT_NULL(fn, net);
     CHECK_NOT_NULL(fn, labels);
     if (!net->backward_ready)
@@ -195,11 +226,9 @@ alexnet_status alexnet_network_backward(alexnet_network *net, const int32_t *lab
                          "alexnet_network_forward with training != 0 first",
                          fn);
     const int batch = net->batch, classes = net->config.num_classes;
-    for (int n = 0; n < batch; n++)
-        if (labels[n] < 0 || labels[n] >= classes)
-            return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                             "%s: label %d of the batch is %d; labels must be in [0, %d)", fn, n,
-                             (int)labels[n], classes);
+    alexnet_status st = network_check_labels(fn, net, labels, batch);
+    if (st != ALEXNET_OK)
+        return st;
     network_plan *p = &net->plan;
     const int L = net->num_layers;
     double value = softmax_cross_entropy(p->act[L], labels, batch, classes, p->grad[0]);

@@ -14,7 +14,7 @@ enum {
     RNG_STREAM_SHUFFLE = 3, /* | epoch                             */
     RNG_STREAM_AUGMENT = 4  /* | epoch << 32 | sample              */
 };
-#define RNG_STREAM(kind, id) (((uint64_t)(kind) << 56) | ((uint64_t)(id) & 0x00FFFFFFFFFFFFFFull))
+#define RNG_STREAM(kind, id) (((uint64_t)(kind) << 56) | ((uint64_t)(id)&0x00FFFFFFFFFFFFFFull))
 
 /* Four independent 32-bit words for this (seed, stream, index). */
 void rng_bits(uint64_t seed, uint64_t stream, uint64_t index, uint32_t out[4]);

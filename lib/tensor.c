@@ -106,8 +106,8 @@ int64_t alexnet_tensor_dim(const alexnet_tensor *t, int axis)
     int a = axis < 0 ? axis + t->ndim : axis;
     if (a < 0 || a >= t->ndim) {
         error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                  "alexnet_tensor_dim: axis %d is out of range for a tensor of %d dimensions",
-                  axis, t->ndim);
+                  "alexnet_tensor_dim: axis %d is out of range for a tensor of %d dimensions", axis,
+                  t->ndim);
         return -1;
     }
     return t->shape[a];
@@ -151,8 +151,8 @@ const char *tensor_shape_format(char *buf, size_t size, int ndim, const int64_t 
     size_t used = 0;
     used += (size_t)snprintf(buf, size, "[");
     for (int i = 0; i < ndim && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ", %lld" : "%lld",
-                                 (long long)shape[i]);
+        used +=
+            (size_t)snprintf(buf + used, size - used, i ? ", %lld" : "%lld", (long long)shape[i]);
     if (used < size)
         snprintf(buf + used, size - used, "]");
     return buf;

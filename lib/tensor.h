@@ -8,9 +8,9 @@
 #include <stdbool.h>
 
 typedef enum tensor_kind {
-    TENSOR_OWNED,    /* storage allocated here, released by alexnet_tensor_free        */
-    TENSOR_WRAPPED,  /* storage belongs to the caller; the handle alone is released   */
-    TENSOR_BORROWED  /* handle and storage belong to a network; free ignores it       */
+    TENSOR_OWNED,   /* storage allocated here, released by alexnet_tensor_free        */
+    TENSOR_WRAPPED, /* storage belongs to the caller; the handle alone is released   */
+    TENSOR_BORROWED /* handle and storage belong to a network; free ignores it       */
 } tensor_kind;
 
 struct alexnet_tensor {

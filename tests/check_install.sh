@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs the build into a temporary prefix and builds the README's C example against it four
-# ways: pkg-config (shared and static) and find_package(alexnet) (alexnet::alexnet and
-# alexnet::alexnet_static). Each program must run and succeed.
+# Installs the build into a temporary prefix and builds the README's C examples against it: the
+# quick start four ways — pkg-config (shared and static) and find_package(alexnet)
+# (alexnet::alexnet and alexnet::alexnet_static) — and the training loop. Each program must run
+# and succeed.
 set -eu
 src=$1
 build=$2
@@ -33,6 +34,14 @@ cc -std=c99 -Wall -Wextra -Werror "$tmp/example.c" -o "$tmp/pc_static" \
 if ldd "$tmp/pc_static" | grep -q "libalexnet.so"; then
     echo "the static link still needs libalexnet.so"; exit 1
 fi
+
+echo "== README training loop (pkg-config, shared)"
+"$src/tests/extract_readme_block.sh" "$src/README.md" training-loop >"$tmp/train.c"
+[ -s "$tmp/train.c" ] || { echo "README has no training-loop example"; exit 1; }
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror "$tmp/train.c" -o "$tmp/train" \
+    $(pkg-config --cflags --libs alexnet) -Wl,-rpath,"$libdir"
+(cd "$tmp" && ./train && test -s mini-checkpoint.safetensors)
 
 echo "== find_package(alexnet)"
 mkdir -p "$tmp/cmake-src"

@@ -154,8 +154,8 @@ static inline void harness_check_gradient(harness *h, float *values, const float
         double a = analytic[k];
         double tolerance = 1e-2 * fmax(fabs(numeric), fabs(a)) + 2e-3;
         ck_assert_msg(fabs(numeric - a) <= tolerance,
-                      "%s[%zu] (%s): analytic %.6f, finite difference %.6f", what, k,
-                      h->l.name, a, numeric);
+                      "%s[%zu] (%s): analytic %.6f, finite difference %.6f", what, k, h->l.name, a,
+                      numeric);
     }
 }
 

@@ -8,23 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ck_assert_ok(expr)                                                                     \
-    do {                                                                                       \
-        alexnet_status st_ = (expr);                                                           \
-        ck_assert_msg(st_ == ALEXNET_OK, "%s returned %d (%s): %s", #expr, (int)st_,           \
-                      alexnet_status_string(st_), alexnet_last_error());                       \
+#define ck_assert_ok(expr)                                                                         \
+    do {                                                                                           \
+        alexnet_status st_ = (expr);                                                               \
+        ck_assert_msg(st_ == ALEXNET_OK, "%s returned %d (%s): %s", #expr, (int)st_,               \
+                      alexnet_status_string(st_), alexnet_last_error());                           \
     } while (0)
 
 /* The call fails with `status` and its message contains `phrase`. */
-#define ck_assert_fails(expr, status, phrase)                                                  \
-    do {                                                                                       \
-        alexnet_status st_ = (expr);                                                           \
-        ck_assert_msg(st_ == (status), "%s returned %d (%s), expected %d; message: %s", #expr, \
-                      (int)st_, alexnet_status_string(st_), (int)(status),                     \
-                      alexnet_last_error());                                                   \
-        ck_assert_msg(strstr(alexnet_last_error(), (phrase)) != NULL,                          \
-                      "%s: message \"%s\" lacks \"%s\"", #expr, alexnet_last_error(),          \
-                      (phrase));                                                               \
+#define ck_assert_fails(expr, status, phrase)                                                      \
+    do {                                                                                           \
+        alexnet_status st_ = (expr);                                                               \
+        ck_assert_msg(st_ == (status), "%s returned %d (%s), expected %d; message: %s", #expr,     \
+                      (int)st_, alexnet_status_string(st_), (int)(status), alexnet_last_error());  \
+        ck_assert_msg(strstr(alexnet_last_error(), (phrase)) != NULL,                              \
+                      "%s: message \"%s\" lacks \"%s\"", #expr, alexnet_last_error(), (phrase));   \
     } while (0)
 
 /* Runs a suite and returns the process exit status; every test program's main is this. */

@@ -41,7 +41,8 @@ static void conv_reference(const harness *h, double *out)
                                     continue;
                                 sum += (double)h->w[((m * Cg + c) * k + i) * k + j] *
                                        h->x[((size_t)(n * h->in.c + g * Cg + c) * h->in.h + iy) *
-                                                h->in.w + ix];
+                                                h->in.w +
+                                            ix];
                             }
                     out[((size_t)(n * h->out.c + m) * h->out.h + oy) * h->out.w + ox] = sum;
                 }
@@ -69,13 +70,13 @@ typedef struct conv_case {
 } conv_case;
 
 static const conv_case CONV_CASES[] = {
-    {3, 4, 3, 1, 1, 1, 6, 5, 2, 1},   /* same padding                              */
-    {4, 6, 5, 2, 2, 2, 9, 7, 3, 2},   /* stride, padding and groups, odd sizes      */
+    {3, 4, 3, 1, 1, 1, 6, 5, 2, 1},    /* same padding                              */
+    {4, 6, 5, 2, 2, 2, 9, 7, 3, 2},    /* stride, padding and groups, odd sizes      */
     {3, 4, 11, 4, 0, 1, 23, 23, 2, 2}, /* the paper's conv1 geometry, smaller        */
-    {4, 4, 3, 1, 1, 2, 4, 4, 5, 2},   /* small maps: several images per GEMM chunk  */
-    {2, 6, 3, 1, 1, 2, 5, 5, 1, 3},   /* one image, three parts: split inside it    */
-    {2, 3, 5, 3, 1, 1, 8, 6, 4, 3},   /* stride that skips input columns            */
-    {2, 3, 3, 1, 1, 1, 30, 30, 5, 1}, /* several chunks of two images in one part   */
+    {4, 4, 3, 1, 1, 2, 4, 4, 5, 2},    /* small maps: several images per GEMM chunk  */
+    {2, 6, 3, 1, 1, 2, 5, 5, 1, 3},    /* one image, three parts: split inside it    */
+    {2, 3, 5, 3, 1, 1, 8, 6, 4, 3},    /* stride that skips input columns            */
+    {2, 3, 3, 1, 1, 1, 30, 30, 5, 1},  /* several chunks of two images in one part   */
 };
 
 START_TEST(conv_matches_direct_convolution_and_finite_differences)

@@ -155,14 +155,11 @@ START_TEST(torchvision_network_has_torchvisions_shapes_and_names)
     assert_shape(param(net, "conv2.weight"), 4, 192, 64, 5, 5);
     assert_shape(param(net, "conv4.weight"), 4, 256, 384, 3, 3);
     assert_shape(param(net, "fc6.weight"), 2, 4096, 9216, 0, 0);
-    const char *pairs[][2] = {{"conv1.weight", "features.0.weight"},
-                              {"conv2.bias", "features.3.bias"},
-                              {"conv3.weight", "features.6.weight"},
-                              {"conv4.weight", "features.8.weight"},
-                              {"conv5.bias", "features.10.bias"},
-                              {"fc6.weight", "classifier.1.weight"},
-                              {"fc7.bias", "classifier.4.bias"},
-                              {"fc8.weight", "classifier.6.weight"}};
+    const char *pairs[][2] = {
+        {"conv1.weight", "features.0.weight"}, {"conv2.bias", "features.3.bias"},
+        {"conv3.weight", "features.6.weight"}, {"conv4.weight", "features.8.weight"},
+        {"conv5.bias", "features.10.bias"},    {"fc6.weight", "classifier.1.weight"},
+        {"fc7.bias", "classifier.4.bias"},     {"fc8.weight", "classifier.6.weight"}};
     for (int i = 0; i < 8; i++) {
         ck_assert_ptr_eq(param(net, pairs[i][0]), param(net, pairs[i][1]));
         ck_assert_ptr_eq(grad(net, pairs[i][0]), grad(net, pairs[i][1]));
@@ -194,8 +191,8 @@ START_TEST(mini_network_takes_fashion_mnist_sizes)
 {
     const int sides[] = {28, 32, 64};
     for (int i = 0; i < 3; i++) {
-        alexnet_network *net = make_network(ALEXNET_ARCH_MINI, sides[i], 0, 0, 0.5f,
-                                            ALEXNET_INIT_HE, 3);
+        alexnet_network *net =
+            make_network(ALEXNET_ARCH_MINI, sides[i], 0, 0, 0.5f, ALEXNET_INIT_HE, 3);
         alexnet_tensor *x = make_tensor4(3, 1, sides[i], sides[i], 3);
         alexnet_tensor *y = make_logits(3, 10);
         int32_t labels[3] = {0, 5, 9};
@@ -388,8 +385,7 @@ START_TEST(network_gradients_match_finite_differences)
         memcpy(w, saved, sizeof(float) * (size_t)n);
         double numeric = (plus - minus) / (2.0 * eps);
         ck_assert_msg(fabs(numeric - along) <= 0.03 * fabs(along) + 0.01 * scale + 1e-4,
-                      "%s: directional derivative %.6g, gradient gives %.6g", name, numeric,
-                      along);
+                      "%s: directional derivative %.6g, gradient gives %.6g", name, numeric, along);
         free(saved);
         free(v);
     }

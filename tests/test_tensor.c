@@ -66,10 +66,8 @@ START_TEST(rejects_bad_dimension_counts)
 {
     alexnet_tensor *t = NULL;
     int64_t shape[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
-    ck_assert_fails(alexnet_tensor_create(&t, 9, shape), ALEXNET_ERR_INVALID_ARGUMENT,
-                    "ndim is 9");
-    ck_assert_fails(alexnet_tensor_create(&t, 0, shape), ALEXNET_ERR_INVALID_ARGUMENT,
-                    "ndim is 0");
+    ck_assert_fails(alexnet_tensor_create(&t, 9, shape), ALEXNET_ERR_INVALID_ARGUMENT, "ndim is 9");
+    ck_assert_fails(alexnet_tensor_create(&t, 0, shape), ALEXNET_ERR_INVALID_ARGUMENT, "ndim is 0");
     ck_assert_fails(alexnet_tensor_create(&t, -2, shape), ALEXNET_ERR_INVALID_ARGUMENT,
                     "ndim is -2");
 }

@@ -255,6 +255,143 @@ ALEXNET_API int alexnet_network_param_count(const alexnet_network *net);
  * range. Static storage owned by the network. */
 ALEXNET_API const char *alexnet_network_param_name(const alexnet_network *net, int index);
 
+/* ------------------------------------------------------------------------------------------------
+ * Training: SGD with momentum and weight decay, the paper's update rule (section 5)
+ *
+ *     v <- momentum * v - weight_decay * lr * w - lr * grad
+ *     w <- w + v
+ *
+ * applied to every parameter. At a constant learning rate this equals PyTorch's
+ * torch.optim.SGD(lr, momentum, weight_decay).
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct alexnet_optimizer alexnet_optimizer;
+
+typedef struct alexnet_sgd_config {
+    size_t struct_size; /* set by alexnet_sgd_config_init */
+    float learning_rate; /* > 0 */
+    float momentum;      /* in [0, 1) */
+    float weight_decay;  /* >= 0 */
+} alexnet_sgd_config;
+
+/* Fills `cfg` with the paper's values: learning rate 0.01, momentum 0.9, weight decay 0.0005.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL. */
+ALEXNET_API alexnet_status alexnet_sgd_config_init(alexnet_sgd_config *cfg);
+
+/* Creates an optimizer for `net`, with zero momentum buffers. The network must outlive the
+ * optimizer. Ownership: *out is the caller's; release it with alexnet_optimizer_free.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a value out of range; ALEXNET_ERR_OUT_OF_MEMORY. */
+ALEXNET_API alexnet_status alexnet_optimizer_create(alexnet_optimizer **out, alexnet_network *net,
+                                                    const alexnet_sgd_config *cfg);
+
+/* Releases an optimizer; NULL is ignored. */
+ALEXNET_API void alexnet_optimizer_free(alexnet_optimizer *opt);
+
+/* Applies one update from the gradients of the last alexnet_network_backward.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_NUMERIC when the update would make a
+ * weight or momentum non-finite, in which case nothing is changed. */
+ALEXNET_API alexnet_status alexnet_optimizer_step(alexnet_optimizer *opt);
+
+/* Sets the learning rate for later steps (a host-driven schedule).
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a rate that is not finite and > 0. */
+ALEXNET_API alexnet_status alexnet_optimizer_set_learning_rate(alexnet_optimizer *opt, float lr);
+
+/* The current learning rate, or 0 for NULL. */
+ALEXNET_API float alexnet_optimizer_learning_rate(const alexnet_optimizer *opt);
+
+/* Updates applied so far, and epochs ended (alexnet_optimizer_end_epoch) so far; 0 for NULL. Both
+ * are saved in checkpoints. */
+ALEXNET_API int64_t alexnet_optimizer_steps(const alexnet_optimizer *opt);
+ALEXNET_API int64_t alexnet_optimizer_epochs(const alexnet_optimizer *opt);
+
+/* Forward (training), backward and update in one call: the usual body of a training loop. *loss
+ * (when not NULL) receives the batch's mean cross-entropy.
+ * Errors: those of alexnet_network_forward and alexnet_network_backward; ALEXNET_ERR_NUMERIC when
+ * the loss or the update is not finite, in which case no weight is changed. ALEXNET_ERR_INVALID_ARGUMENT
+ * when `opt` belongs to another network. */
+ALEXNET_API alexnet_status alexnet_train_step(alexnet_network *net, alexnet_optimizer *opt,
+                                              const alexnet_tensor *input,
+                                              const int32_t *labels, float *loss);
+
+/* Learning-rate schedules, driven by the host once per epoch through alexnet_optimizer_end_epoch:
+ *   CONSTANT  never changes the rate.
+ *   STEP      multiplies it by `factor` every `step_epochs` epochs.
+ *   PLATEAU   multiplies it by `factor` when the validation error has not improved (by more than
+ *             `threshold`, relative) for `patience` epochs — the paper's "divide by 10 when the
+ *             validation error stops improving".
+ * The rate never goes below `min_learning_rate`. */
+typedef enum alexnet_schedule_kind {
+    ALEXNET_SCHEDULE_CONSTANT = 0,
+    ALEXNET_SCHEDULE_STEP = 1,
+    ALEXNET_SCHEDULE_PLATEAU = 2
+} alexnet_schedule_kind;
+
+typedef struct alexnet_schedule_config {
+    size_t struct_size;          /* set by alexnet_schedule_config_init */
+    alexnet_schedule_kind kind;
+    float factor;                /* in (0, 1); default 0.1 */
+    int step_epochs;             /* STEP: default 30 */
+    int patience;                /* PLATEAU: default 1 */
+    float threshold;             /* PLATEAU: default 1e-4 */
+    float min_learning_rate;     /* default 1e-6 */
+} alexnet_schedule_config;
+
+/* Fills `cfg` with the defaults above for `kind`. Errors: ALEXNET_ERR_INVALID_ARGUMENT. */
+ALEXNET_API alexnet_status alexnet_schedule_config_init(alexnet_schedule_config *cfg,
+                                                        alexnet_schedule_kind kind);
+
+/* Attaches a schedule to the optimizer (replacing any earlier one and its plateau history).
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a value out of range. */
+ALEXNET_API alexnet_status alexnet_optimizer_set_schedule(alexnet_optimizer *opt,
+                                                          const alexnet_schedule_config *cfg);
+
+/* Ends an epoch: counts it, and lets the schedule adjust the learning rate given this epoch's
+ * validation error (any measure where lower is better; ignored by CONSTANT and STEP). *changed
+ * (when not NULL) is set to 1 when the rate changed. Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL
+ * or a non-finite validation error under PLATEAU. */
+ALEXNET_API alexnet_status alexnet_optimizer_end_epoch(alexnet_optimizer *opt,
+                                                       float validation_error, int *changed);
+
+/* ------------------------------------------------------------------------------------------------
+ * Weights and checkpoints: safetensors files
+ *
+ * Tensors are F32, keyed by canonical name, with the configuration in the metadata
+ * ("alexnet.format": "1", "alexnet.config": JSON). Every file is validated completely — header
+ * length, JSON, names, dtypes, shapes, offsets — before any byte is used. Writes go to a temporary
+ * file in the same directory, are flushed to disk and renamed over the target: a crash or failure
+ * leaves the old file whole.
+ * --------------------------------------------------------------------------------------------- */
+
+/* Saves the network's configuration, seed and weights to `path`.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_IO (the old file is left intact). */
+ALEXNET_API alexnet_status alexnet_network_save(const alexnet_network *net, const char *path);
+
+/* Builds a network from a file written by alexnet_network_save or alexnet_checkpoint_save (its
+ * optimizer state is ignored). Ownership: *out is the caller's.
+ * Errors: ALEXNET_ERR_IO when the file cannot be read; ALEXNET_ERR_FORMAT for anything malformed,
+ * including a file without libalexnet metadata (use alexnet_network_load_weights for those). */
+ALEXNET_API alexnet_status alexnet_network_load(alexnet_network **out, const char *path);
+
+/* Loads weights into an existing network: from our own files, or from a PyTorch state_dict saved
+ * as safetensors (no metadata needed; torchvision keys such as "features.0.weight" accepted).
+ * Every parameter must be present once with the network's shape; tensors named "optimizer.*"
+ * (checkpoint state) are skipped; any other tensor is an error. On error the network is unchanged.
+ * Errors: ALEXNET_ERR_IO; ALEXNET_ERR_FORMAT (the message names the tensor and the problem). */
+ALEXNET_API alexnet_status alexnet_network_load_weights(alexnet_network *net, const char *path);
+
+/* Saves everything needed to resume training exactly: configuration, seed and dropout step,
+ * weights, momentum buffers ("optimizer.<name>.momentum"), and the optimizer's hyperparameters,
+ * step and epoch counts and schedule state.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or an optimizer of another network; ALEXNET_ERR_IO. */
+ALEXNET_API alexnet_status alexnet_checkpoint_save(const alexnet_network *net,
+                                                   const alexnet_optimizer *opt, const char *path);
+
+/* Restores a network and its optimizer from a checkpoint; training continues exactly as it would
+ * have. Ownership: both are the caller's (free the optimizer first).
+ * Errors: ALEXNET_ERR_IO; ALEXNET_ERR_FORMAT, including a weights-only file. */
+ALEXNET_API alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer **opt,
+                                                   const char *path);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

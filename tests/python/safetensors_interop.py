@@ -1,0 +1,165 @@
+"""safetensors interoperability with numpy and PyTorch:
+1. a file written here with numpy (torchvision keys, no metadata) loads through
+   alexnet_network_load_weights, and the network then gives torch's logits;
+2. a file libalexnet writes is read back by the small numpy reader below, values equal;
+3. tools/convert_torchvision.py turns a torchvision .pth into a file that load_weights and
+   alexnet_network_load take.
+
+Usage: safetensors_interop.py path/to/libalexnet.so
+"""
+import ctypes
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torchvision
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONVERTER = os.path.join(HERE, "..", "..", "tools", "convert_torchvision.py")
+TORCHVISION = 1
+
+
+class Config(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("arch", ctypes.c_int),
+                ("in_channels", ctypes.c_int), ("in_height", ctypes.c_int),
+                ("in_width", ctypes.c_int), ("num_classes", ctypes.c_int),
+                ("dropout", ctypes.c_float), ("init", ctypes.c_int)]
+
+
+lib = ctypes.CDLL(sys.argv[1])
+lib.alexnet_last_error.restype = ctypes.c_char_p
+lib.alexnet_tensor_data.restype = ctypes.POINTER(ctypes.c_float)
+lib.alexnet_network_param_name.restype = ctypes.c_char_p
+
+
+def check(status):
+    if status != 0:
+        raise RuntimeError(lib.alexnet_last_error().decode())
+
+
+def read_safetensors(path):
+    """A minimal, independent reader: (metadata, {name: array})."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    data = blob[8 + n:]
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        assert info["dtype"] == "F32", info
+        begin, end = info["data_offsets"]
+        tensors[name] = np.frombuffer(data[begin:end], dtype="<f4").reshape(info["shape"])
+    return metadata, tensors
+
+
+def write_safetensors(path, tensors):
+    """An independent writer, as a PyTorch user would produce: torchvision keys, no metadata,
+    tensors in reverse order (data order need not follow our parameter order)."""
+    header, offset, chunks = {}, 0, []
+    for name, array in reversed(list(tensors.items())):
+        raw = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        offset += len(raw)
+        chunks.append(raw)
+    text = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+
+
+def torchvision_network(classes):
+    cfg = Config()
+    check(lib.alexnet_config_init(ctypes.byref(cfg), TORCHVISION))
+    cfg.num_classes = classes
+    net = ctypes.c_void_p()
+    check(lib.alexnet_network_create(ctypes.byref(net), ctypes.byref(cfg), ctypes.c_uint64(3)))
+    return net
+
+
+def logits(net, x, classes):
+    tx, ty = ctypes.c_void_p(), ctypes.c_void_p()
+    check(lib.alexnet_tensor_wrap(ctypes.byref(tx), 4, (ctypes.c_int64 * 4)(*x.shape),
+                                  x.ctypes.data_as(ctypes.POINTER(ctypes.c_float))))
+    check(lib.alexnet_tensor_create(ctypes.byref(ty), 2, (ctypes.c_int64 * 2)(x.shape[0], classes)))
+    check(lib.alexnet_network_forward(net, tx, ty, 0))
+    out = np.ctypeslib.as_array(lib.alexnet_tensor_data(ty), shape=(x.shape[0], classes)).copy()
+    lib.alexnet_tensor_free(tx)
+    lib.alexnet_tensor_free(ty)
+    return out
+
+
+def assert_same_logits(net, model, classes, what):
+    x = np.random.default_rng(5).standard_normal((2, 3, 224, 224), dtype=np.float32)
+    ours = logits(net, x, classes)
+    with torch.no_grad():
+        theirs = model.eval()(torch.from_numpy(x)).numpy()
+    error = np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs))
+    assert error <= 1e-4, f"{what}: logits differ from torch's by {error:.1e}"
+    print(f"{what}: logits match torch ({error:.1e})")
+
+
+def main():
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    classes = 10
+    model = torchvision.models.alexnet(num_classes=classes)
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        # 1. written by numpy, loaded by libalexnet
+        path = os.path.join(tmp, "from_numpy.safetensors")
+        write_safetensors(path, state)
+        net = torchvision_network(classes)
+        check(lib.alexnet_network_load_weights(net, path.encode()))
+        assert_same_logits(net, model, classes, "numpy-written file")
+
+        # 2. written by libalexnet, read by numpy
+        ours = os.path.join(tmp, "ours.safetensors")
+        check(lib.alexnet_network_save(net, ours.encode()))
+        metadata, tensors = read_safetensors(ours)
+        assert metadata["alexnet.format"] == "1", metadata
+        config = json.loads(metadata["alexnet.config"])
+        assert config["arch"] == "torchvision" and config["num_classes"] == classes, config
+        canonical = {"features.0": "conv1", "features.3": "conv2", "features.6": "conv3",
+                     "features.8": "conv4", "features.10": "conv5", "classifier.1": "fc6",
+                     "classifier.4": "fc7", "classifier.6": "fc8"}
+        for key, array in state.items():
+            layer, kind = key.rsplit(".", 1)
+            name = f"{canonical[layer]}.{kind}"
+            assert np.array_equal(tensors[name], array), name
+        with open(ours, "rb") as f:
+            (n,) = struct.unpack("<Q", f.read(8))
+        assert (8 + n) % 8 == 0, "data section not 8-byte aligned"
+        print(f"libalexnet-written file: {len(tensors)} tensors read back equal by numpy")
+        lib.alexnet_network_free(net)
+
+        # 3. the converter, from a torchvision .pth
+        pth = os.path.join(tmp, "alexnet.pth")
+        torch.save(model.state_dict(), pth)
+        converted = os.path.join(tmp, "converted.safetensors")
+        subprocess.run([sys.executable, CONVERTER, pth, converted], check=True)
+        net = torchvision_network(classes)
+        check(lib.alexnet_network_load_weights(net, converted.encode()))
+        assert_same_logits(net, model, classes, "converted .pth via load_weights")
+        lib.alexnet_network_free(net)
+        loaded = ctypes.c_void_p()
+        check(lib.alexnet_network_load(ctypes.byref(loaded), converted.encode()))
+        assert_same_logits(loaded, model, classes, "converted .pth via alexnet_network_load")
+        lib.alexnet_network_free(loaded)
+        canonical_file = os.path.join(tmp, "canonical.safetensors")
+        subprocess.run([sys.executable, CONVERTER, "--canonical", "--no-config", pth,
+                        canonical_file], check=True)
+        net = torchvision_network(classes)
+        check(lib.alexnet_network_load_weights(net, canonical_file.encode()))
+        assert_same_logits(net, model, classes, "converted with canonical names")
+        lib.alexnet_network_free(net)
+    print("safetensors interoperability: all checks passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+/* The optimizer: the paper's update rule, schedules, training steps, numeric safety and
+ * determinism. (Parity with torch.optim.SGD is in tests/python/torch_parity.py.) */
+#include "network_helpers.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static alexnet_optimizer *sgd(alexnet_network *net, float lr, float momentum, float decay)
+{
+    alexnet_sgd_config cfg;
+    ck_assert_ok(alexnet_sgd_config_init(&cfg));
+    cfg.learning_rate = lr;
+    cfg.momentum = momentum;
+    cfg.weight_decay = decay;
+    alexnet_optimizer *opt = NULL;
+    ck_assert_ok(alexnet_optimizer_create(&opt, net, &cfg));
+    return opt;
+}
+
+START_TEST(sgd_defaults_are_the_papers)
+{
+    alexnet_sgd_config cfg;
+    ck_assert_ok(alexnet_sgd_config_init(&cfg));
+    ck_assert_float_eq(cfg.learning_rate, 0.01f);
+    ck_assert_float_eq(cfg.momentum, 0.9f);
+    ck_assert_float_eq(cfg.weight_decay, 0.0005f);
+    ck_assert_uint_eq(cfg.struct_size, sizeof cfg);
+}
+END_TEST
+
+START_TEST(update_follows_the_papers_rule)
+{
+    alexnet_network *net = mini_network(15, 0.0f, 1);
+    alexnet_optimizer *opt = sgd(net, 0.05f, 0.9f, 0.01f);
+    int32_t labels[4];
+    alexnet_tensor *x = labelled_batch(4, 15, labels, 1);
+    alexnet_tensor *w = NULL, *g = NULL;
+    ck_assert_ok(alexnet_network_param(net, "conv3.weight", &w, &g));
+    const int64_t n = alexnet_tensor_numel(w);
+    float *expected_w = malloc(sizeof(float) * (size_t)n);
+    float *v = calloc((size_t)n, sizeof(float));
+    memcpy(expected_w, alexnet_tensor_data(w), sizeof(float) * (size_t)n);
+    for (int step = 0; step < 3; step++) {
+        int64_t shape[2] = {4, 10};
+        alexnet_tensor *y = NULL;
+        ck_assert_ok(alexnet_tensor_create(&y, 2, shape));
+        ck_assert_ok(alexnet_network_forward(net, x, y, 1));
+        ck_assert_ok(alexnet_network_backward(net, labels, NULL));
+        for (int64_t i = 0; i < n; i++) { /* v <- m v - wd lr w - lr g; w <- w + v */
+            v[i] = 0.9f * v[i] - 0.01f * 0.05f * expected_w[i] - 0.05f * alexnet_tensor_data(g)[i];
+            expected_w[i] = expected_w[i] + v[i];
+        }
+        ck_assert_ok(alexnet_optimizer_step(opt));
+        for (int64_t i = 0; i < n; i++)
+            ck_assert_float_eq_tol(alexnet_tensor_data(w)[i], expected_w[i],
+                                   1e-6f * (1.0f + fabsf(expected_w[i])));
+        alexnet_tensor_free(y);
+    }
+    ck_assert_int_eq(alexnet_optimizer_steps(opt), 3);
+    free(expected_w);
+    free(v);
+    alexnet_tensor_free(x);
+    alexnet_optimizer_free(opt);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(training_lowers_the_loss)
+{
+    alexnet_network *net = mini_network(28, 0.0f, 2);
+    alexnet_optimizer *opt = sgd(net, 0.01f, 0.9f, 0.0005f);
+    int32_t labels[32];
+    alexnet_tensor *x = labelled_batch(32, 28, labels, 2);
+    float first = 0.0f, loss = 0.0f;
+    for (int step = 0; step < 60; step++) {
+        ck_assert_ok(alexnet_train_step(net, opt, x, labels, &loss));
+        if (step == 0)
+            first = loss;
+    }
+    ck_assert_msg(loss < 0.3f * first, "loss went from %f to %f", first, loss);
+    alexnet_tensor_free(x);
+    alexnet_optimizer_free(opt);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(same_seed_gives_same_training)
+{
+    float losses[2][10];
+    alexnet_network *nets[2];
+    for (int run = 0; run < 2; run++) {
+        nets[run] = mini_network(20, 0.5f, 77);
+        alexnet_optimizer *opt = sgd(nets[run], 0.02f, 0.9f, 0.0005f);
+        for (int step = 0; step < 10; step++) {
+            int32_t labels[8];
+            alexnet_tensor *x = labelled_batch(8, 20, labels, (uint64_t)step);
+            ck_assert_ok(alexnet_train_step(nets[run], opt, x, labels, &losses[run][step]));
+            alexnet_tensor_free(x);
+        }
+        alexnet_optimizer_free(opt);
+    }
+    ck_assert_mem_eq(losses[0], losses[1], sizeof losses[0]);
+    ck_assert(same_weights(nets[0], nets[1]));
+    alexnet_network_free(nets[0]);
+    alexnet_network_free(nets[1]);
+}
+END_TEST
+
+START_TEST(non_finite_training_changes_no_weight)
+{
+    alexnet_network *net = mini_network(15, 0.0f, 3);
+    alexnet_optimizer *opt = sgd(net, 0.01f, 0.9f, 0.0005f);
+    int32_t labels[4];
+    alexnet_tensor *x = labelled_batch(4, 15, labels, 3);
+    float loss;
+    ck_assert_ok(alexnet_train_step(net, opt, x, labels, &loss));
+    alexnet_tensor *b = NULL;
+    ck_assert_ok(alexnet_network_param(net, "fc8.bias", &b, NULL));
+    alexnet_tensor_data(b)[0] = NAN; /* e.g. loaded from a file */
+    double before = param_checksum(net);
+    ck_assert_fails(alexnet_train_step(net, opt, x, labels, &loss), ALEXNET_ERR_NUMERIC,
+                    "the loss is nan");
+    ck_assert(isnan(param_checksum(net)) && isnan(before));
+    for (int i = 0; i < alexnet_network_param_count(net); i++) {
+        alexnet_tensor *v = NULL;
+        const char *name = alexnet_network_param_name(net, i);
+        ck_assert_ok(alexnet_network_param(net, name, &v, NULL));
+        for (int64_t k = 0; k < alexnet_tensor_numel(v); k++)
+            ck_assert(isfinite(alexnet_tensor_data(v)[k]) ||
+                      (strcmp(name, "fc8.bias") == 0 && k == 0));
+    }
+    ck_assert_int_eq(alexnet_optimizer_steps(opt), 1);
+    /* A finite loss but an update that overflows is refused too, before any write: a huge bias
+     * (the loss is about 1e30, still finite) times the weight decay times a huge rate. */
+    alexnet_tensor_data(b)[0] = 0.0f;
+    alexnet_tensor_data(b)[1] = 1e30f; /* class 1 is no label of this batch */
+    ck_assert_ok(alexnet_optimizer_set_learning_rate(opt, 1e20f));
+    double finite_before = param_checksum(net);
+    ck_assert_fails(alexnet_train_step(net, opt, x, labels, &loss), ALEXNET_ERR_NUMERIC,
+                    "nothing was changed");
+    ck_assert(param_checksum(net) == finite_before);
+    alexnet_tensor_free(x);
+    alexnet_optimizer_free(opt);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(failed_train_step_leaves_training_as_it_was)
+{
+    /* A rejected call must not advance the dropout draws: both runs end identical. */
+    alexnet_network *a = mini_network(15, 0.5f, 4), *b = mini_network(15, 0.5f, 4);
+    alexnet_optimizer *oa = sgd(a, 0.01f, 0.9f, 0.0005f), *ob = sgd(b, 0.01f, 0.9f, 0.0005f);
+    int32_t labels[4], bad[4] = {0, 1, 2, 10};
+    alexnet_tensor *x = labelled_batch(4, 15, labels, 5);
+    ck_assert_fails(alexnet_train_step(a, oa, x, bad, NULL), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "label 3 of the batch is 10");
+    ck_assert_fails(alexnet_train_step(a, ob, x, labels, NULL), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "another network");
+    ck_assert_fails(alexnet_train_step(a, oa, NULL, labels, NULL), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'input' is NULL");
+    ck_assert_fails(alexnet_train_step(a, oa, x, NULL, NULL), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'labels' is NULL");
+    ck_assert_ok(alexnet_train_step(a, oa, x, labels, NULL));
+    ck_assert_ok(alexnet_train_step(b, ob, x, labels, NULL));
+    ck_assert(same_weights(a, b));
+    alexnet_tensor_free(x);
+    alexnet_optimizer_free(oa);
+    alexnet_optimizer_free(ob);
+    alexnet_network_free(a);
+    alexnet_network_free(b);
+}
+END_TEST
+
+START_TEST(bad_optimizer_settings_are_rejected)
+{
+    alexnet_network *net = mini_network(15, 0.0f, 5);
+    alexnet_sgd_config cfg;
+    alexnet_optimizer *opt = (alexnet_optimizer *)&cfg;
+    ck_assert_ok(alexnet_sgd_config_init(&cfg));
+    cfg.learning_rate = 0.0f;
+    ck_assert_fails(alexnet_optimizer_create(&opt, net, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "learning_rate is 0");
+    ck_assert_ptr_null(opt);
+    cfg.learning_rate = NAN;
+    ck_assert_fails(alexnet_optimizer_create(&opt, net, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "learning_rate is nan");
+    ck_assert_ok(alexnet_sgd_config_init(&cfg));
+    cfg.momentum = 1.0f;
+    ck_assert_fails(alexnet_optimizer_create(&opt, net, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "momentum is 1");
+    ck_assert_ok(alexnet_sgd_config_init(&cfg));
+    cfg.weight_decay = -1.0f;
+    ck_assert_fails(alexnet_optimizer_create(&opt, net, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "weight_decay is -1");
+    ck_assert_ok(alexnet_sgd_config_init(&cfg));
+    cfg.struct_size = 3;
+    ck_assert_fails(alexnet_optimizer_create(&opt, net, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "alexnet_sgd_config_init");
+    ck_assert_fails(alexnet_optimizer_create(&opt, NULL, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'net' is NULL");
+    ck_assert_ok(alexnet_sgd_config_init(&cfg));
+    ck_assert_ok(alexnet_optimizer_create(&opt, net, &cfg));
+    ck_assert_fails(alexnet_optimizer_set_learning_rate(opt, -0.5f), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "-0.5 is not finite and > 0");
+    ck_assert_fails(alexnet_optimizer_set_learning_rate(opt, INFINITY),
+                    ALEXNET_ERR_INVALID_ARGUMENT, "inf");
+    ck_assert_float_eq(alexnet_optimizer_learning_rate(opt), 0.01f);
+    ck_assert_ok(alexnet_optimizer_set_learning_rate(opt, 0.003f));
+    ck_assert_float_eq(alexnet_optimizer_learning_rate(opt), 0.003f);
+    ck_assert_fails(alexnet_optimizer_step(NULL), ALEXNET_ERR_INVALID_ARGUMENT, "'opt' is NULL");
+    ck_assert_float_eq(alexnet_optimizer_learning_rate(NULL), 0.0f);
+    alexnet_optimizer_free(NULL);
+    alexnet_optimizer_free(opt);
+    alexnet_network_free(net);
+}
+END_TEST
+
+static alexnet_optimizer *scheduled(alexnet_network *net, const alexnet_schedule_config *cfg)
+{
+    alexnet_optimizer *opt = sgd(net, 0.01f, 0.9f, 0.0005f);
+    ck_assert_ok(alexnet_optimizer_set_schedule(opt, cfg));
+    return opt;
+}
+
+START_TEST(step_schedule_divides_every_n_epochs)
+{
+    alexnet_network *net = mini_network(15, 0.0f, 6);
+    alexnet_schedule_config cfg;
+    ck_assert_ok(alexnet_schedule_config_init(&cfg, ALEXNET_SCHEDULE_STEP));
+    ck_assert_float_eq(cfg.factor, 0.1f);
+    cfg.step_epochs = 2;
+    alexnet_optimizer *opt = scheduled(net, &cfg);
+    const float expected[] = {0.01f, 0.001f, 0.001f, 0.0001f, 0.0001f};
+    const int changes[] = {0, 1, 0, 1, 0};
+    for (int epoch = 0; epoch < 5; epoch++) {
+        int changed = -1;
+        ck_assert_ok(alexnet_optimizer_end_epoch(opt, 0.5f, &changed));
+        ck_assert_float_eq_tol(alexnet_optimizer_learning_rate(opt), expected[epoch], 1e-9f);
+        ck_assert_int_eq(changed, changes[epoch]);
+    }
+    ck_assert_int_eq(alexnet_optimizer_epochs(opt), 5);
+    alexnet_optimizer_free(opt);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(plateau_schedule_divides_when_validation_stalls)
+{
+    alexnet_network *net = mini_network(15, 0.0f, 7);
+    alexnet_schedule_config cfg;
+    ck_assert_ok(alexnet_schedule_config_init(&cfg, ALEXNET_SCHEDULE_PLATEAU));
+    cfg.patience = 2;
+    cfg.min_learning_rate = 5e-4f;
+    alexnet_optimizer *opt = scheduled(net, &cfg);
+    /* error:    improves, improves, stalls, stalls (decay), improves, stalls, stalls (min) */
+    const float errors[] = {0.5f, 0.4f, 0.45f, 0.4f, 0.3f, 0.3f, 0.31f};
+    const float rates[] = {0.01f, 0.01f, 0.01f, 0.001f, 0.001f, 0.001f, 5e-4f};
+    for (int epoch = 0; epoch < 7; epoch++) {
+        ck_assert_ok(alexnet_optimizer_end_epoch(opt, errors[epoch], NULL));
+        ck_assert_float_eq_tol(alexnet_optimizer_learning_rate(opt), rates[epoch], 1e-9f);
+    }
+    ck_assert_fails(alexnet_optimizer_end_epoch(opt, NAN, NULL), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "not finite");
+    alexnet_optimizer_free(opt);
+    alexnet_network_free(net);
+}
+END_TEST
+
+START_TEST(constant_schedule_and_bad_schedules)
+{
+    alexnet_network *net = mini_network(15, 0.0f, 8);
+    alexnet_optimizer *opt = sgd(net, 0.01f, 0.9f, 0.0005f);
+    for (int epoch = 0; epoch < 3; epoch++)
+        ck_assert_ok(alexnet_optimizer_end_epoch(opt, 1.0f, NULL));
+    ck_assert_float_eq(alexnet_optimizer_learning_rate(opt), 0.01f);
+    alexnet_schedule_config cfg;
+    ck_assert_fails(alexnet_schedule_config_init(&cfg, (alexnet_schedule_kind)9),
+                    ALEXNET_ERR_INVALID_ARGUMENT, "kind 9 is unknown");
+    ck_assert_ok(alexnet_schedule_config_init(&cfg, ALEXNET_SCHEDULE_STEP));
+    cfg.factor = 1.5f;
+    ck_assert_fails(alexnet_optimizer_set_schedule(opt, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "factor is 1.5");
+    ck_assert_ok(alexnet_schedule_config_init(&cfg, ALEXNET_SCHEDULE_STEP));
+    cfg.step_epochs = 0;
+    ck_assert_fails(alexnet_optimizer_set_schedule(opt, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "step_epochs (0)");
+    alexnet_optimizer_free(opt);
+    alexnet_network_free(net);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("training");
+    TCase *tc = tcase_create("training");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, sgd_defaults_are_the_papers);
+    tcase_add_test(tc, update_follows_the_papers_rule);
+    tcase_add_test(tc, training_lowers_the_loss);
+    tcase_add_test(tc, same_seed_gives_same_training);
+    tcase_add_test(tc, non_finite_training_changes_no_weight);
+    tcase_add_test(tc, failed_train_step_leaves_training_as_it_was);
+    tcase_add_test(tc, bad_optimizer_settings_are_rejected);
+    tcase_add_test(tc, step_schedule_divides_every_n_epochs);
+    tcase_add_test(tc, plateau_schedule_divides_when_validation_stalls);
+    tcase_add_test(tc, constant_schedule_and_bad_schedules);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

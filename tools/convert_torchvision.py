@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""Converts a torchvision AlexNet checkpoint (.pth) to a safetensors file for libalexnet.
+
+    /usr/bin/python3 tools/convert_torchvision.py alexnet-owt-7be5be79.pth alexnet.safetensors
+
+The input may be a state_dict, a {"state_dict": ...} wrapper, or a pickled model. Tensors are
+written as F32 under torchvision's keys (features.0.weight, ..., classifier.6.bias), which
+alexnet_network_load_weights accepts; --canonical writes libalexnet's names (conv1.weight, ...)
+instead. Unless --no-config is given, the file also carries the libalexnet metadata of a
+TORCHVISION network (3 x 224 x 224, classes from classifier.6), so alexnet_network_load can
+rebuild the network from the file alone.
+"""
+import argparse
+import json
+import struct
+import sys
+
+import numpy as np
+import torch
+
+TORCH_TO_CANONICAL = {"features.0": "conv1", "features.3": "conv2", "features.6": "conv3",
+                      "features.8": "conv4", "features.10": "conv5", "classifier.1": "fc6",
+                      "classifier.4": "fc7", "classifier.6": "fc8"}
+
+
+def write_safetensors(path, tensors, metadata):
+    """tensors: name -> float32 numpy array, written in the given order."""
+    header = {"__metadata__": metadata} if metadata else {}
+    offset = 0
+    for name, array in tensors.items():
+        header[name] = {"dtype": "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for array in tensors.values():
+            f.write(np.ascontiguousarray(array, dtype="<f4").tobytes())
+
+
+def state_dict_of(loaded):
+    if isinstance(loaded, torch.nn.Module):
+        return loaded.state_dict()
+    if isinstance(loaded, dict) and "state_dict" in loaded:
+        return loaded["state_dict"]
+    return loaded
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pth")
+    parser.add_argument("output")
+    parser.add_argument("--canonical", action="store_true", help="write conv1.weight ... names")
+    parser.add_argument("--no-config", action="store_true", help="write no libalexnet metadata")
+    args = parser.parse_args()
+
+    state = state_dict_of(torch.load(args.pth, map_location="cpu"))
+    tensors = {}
+    for layer in TORCH_TO_CANONICAL:
+        for kind in ("weight", "bias"):
+            key = f"{layer}.{kind}"
+            if key not in state:
+                sys.exit(f"{args.pth}: no tensor '{key}'; is this a torchvision AlexNet?")
+            name = f"{TORCH_TO_CANONICAL[layer]}.{kind}" if args.canonical else key
+            tensors[name] = state[key].detach().to(torch.float32).numpy()
+    extra = sorted(set(state) - {f"{l}.{k}" for l in TORCH_TO_CANONICAL for k in ("weight", "bias")})
+    if extra:
+        sys.exit(f"{args.pth}: unexpected tensors {extra}; is this a torchvision AlexNet?")
+
+    metadata = {}
+    if not args.no_config:
+        classes = tensors["fc8.bias" if args.canonical else "classifier.6.bias"].shape[0]
+        config = {"arch": "torchvision", "in_channels": 3, "in_height": 224, "in_width": 224,
+                  "num_classes": int(classes), "dropout": 0.5, "init": "paper"}
+        metadata = {"alexnet.format": "1", "alexnet.config": json.dumps(config),
+                    "alexnet.seed": "0", "alexnet.step": "0"}
+    write_safetensors(args.output, tensors, metadata)
+    print(f"wrote {len(tensors)} tensors to {args.output}")
+
+
+if __name__ == "__main__":
+    main()

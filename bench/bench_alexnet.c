@@ -3,7 +3,6 @@
  * ARCH: paper | torchvision | mini; MODE: infer | train (forward, backward and SGD update).
  * Prints one JSON object: images per second over ITERATIONS timed passes after one warm-up pass
  * (which also plans the memory), and the process's peak resident memory. */
-#define _POSIX_C_SOURCE 200809L
 #include <alexnet/alexnet.h>
 
 #include <stdio.h>

@@ -38,12 +38,12 @@ static const arch_spec ARCHS[] = {
                                    {256, 3, 1, 1, 1, false, true}},
                                   6, 4096},
     [ALEXNET_ARCH_MINI] = {"ALEXNET_ARCH_MINI", 1, 28, 28, 10,
-                           {{64, 3, 1, 1, 1, true, true},
-                            {128, 3, 1, 1, 2, true, true},
-                            {192, 3, 1, 1, 1, false, false},
-                            {192, 3, 1, 1, 2, false, false},
-                            {128, 3, 1, 1, 2, false, true}},
-                           0, 1024},
+                           {{32, 3, 1, 1, 1, true, true},
+                            {64, 3, 1, 1, 1, true, true},
+                            {96, 3, 1, 1, 1, false, false},
+                            {96, 3, 1, 1, 1, false, false},
+                            {64, 3, 1, 1, 1, false, true}},
+                           0, 512},
 };
 /* clang-format on */
 

@@ -89,7 +89,12 @@ typedef struct conv_job {
     const float *part_dbias[PARALLEL_MAX_PARTS];
 } conv_job;
 
-static conv_job conv_job_of(const layer *l, const layer_call *call)
+/* The caller's storage for the gather table of small maps. */
+typedef struct gather_storage {
+    int32_t table[IM2COL_GATHER_MAX_ENTRIES];
+} gather_storage;
+
+static conv_job conv_job_of(const layer *l, const layer_call *call, gather_storage *gather)
 {
     conv_job j = {.l = l, .call = call};
     j.geometry = (conv_geometry){
@@ -102,6 +107,10 @@ static conv_job conv_job_of(const layer *l, const layer_call *call)
         .out_h = call->out_shape.h,
         .out_w = call->out_shape.w,
     };
+    if (im2col_wants_gather(&j.geometry)) {
+        im2col_gather_table(&j.geometry, gather->table);
+        j.geometry.gather = gather->table;
+    }
     j.chunk = conv_chunk(call->out_shape, call->batch, call->parts);
     j.hw = (size_t)call->out_shape.h * call->out_shape.w;
     j.in_size = shape_size(call->in_shape);
@@ -183,7 +192,8 @@ static void conv_multiply_channels(void *ctx, int64_t begin, int64_t end, int pa
 
 static void conv_forward(const layer *l, const layer_call *call)
 {
-    conv_job j = conv_job_of(l, call);
+    gather_storage gather;
+    conv_job j = conv_job_of(l, call, &gather);
     if (call->batch >= call->parts) {
         parallel_run(call->parts, call->batch, conv_forward_images, &j);
         return;
@@ -269,7 +279,8 @@ static void conv_sum_parts(void *ctx, int64_t begin, int64_t end, int part)
 
 static void conv_backward(const layer *l, const layer_call *call)
 {
-    conv_job j = conv_job_of(l, call);
+    gather_storage gather;
+    conv_job j = conv_job_of(l, call, &gather);
     parallel_run(call->parts, call->batch, conv_backward_images, &j);
     for (int p = 0; p < call->parts; p++) {
         int64_t begin, end;

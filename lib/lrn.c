@@ -8,11 +8,17 @@
 
 #include <math.h>
 
-static inline float pow_neg_beta(float s, float beta)
+/* out[x] = s[x]^-beta. The paper's beta = 0.75 takes two square roots instead of powf, in a loop of
+ * its own so that it vectorizes. */
+static inline void pow_neg_beta(const float *s, int width, float beta, float *out)
 {
-    if (beta == 0.75f) /* the paper's value: two square roots beat powf */
-        return 1.0f / (sqrtf(s) * sqrtf(sqrtf(s)));
-    return powf(s, -beta);
+    if (beta == 0.75f) {
+        for (int x = 0; x < width; x++)
+            out[x] = 1.0f / (sqrtf(s[x]) * sqrtf(sqrtf(s[x])));
+    } else {
+        for (int x = 0; x < width; x++)
+            out[x] = powf(s[x], -beta);
+    }
 }
 
 static size_t lrn_aux_floats(const layer *l, shape in, shape out)
@@ -21,10 +27,38 @@ static size_t lrn_aux_floats(const layer *l, shape in, shape out)
     return shape_size(in);
 }
 
+/* Work items are blocks of whole rows of one image: a block is contiguous within each channel,
+ * long enough (about LRN_SPAN floats) for the loops along it to vectorize well. */
+enum { LRN_SPAN = 512 };
+
+static int rows_per_block(shape in)
+{
+    int rows = LRN_SPAN / in.w;
+    return rows < 1 ? 1 : rows > in.h ? in.h : rows;
+}
+
 static size_t lrn_scratch_floats(const layer *l, shape in, shape out, int batch, int parts)
 {
     (void)l, (void)out, (void)batch, (void)parts;
-    return (size_t)in.c * (size_t)in.w;
+    const size_t span = (size_t)rows_per_block(in) * (size_t)in.w;
+    return (size_t)in.c * span + 2 * span;
+}
+
+/* Item -> the offset of its first element and the number of elements per channel. */
+static void block_of(shape in, int64_t item, size_t *base, int *span)
+{
+    const int rows = rows_per_block(in), blocks = (in.h + rows - 1) / rows;
+    const int64_t image = item / blocks;
+    const int y0 = (int)(item % blocks) * rows;
+    const int y1 = y0 + rows < in.h ? y0 + rows : in.h;
+    *base = (size_t)image * in.c * in.h * in.w + (size_t)y0 * in.w;
+    *span = (y1 - y0) * in.w;
+}
+
+static int64_t block_count(shape in, int batch)
+{
+    const int rows = rows_per_block(in);
+    return (int64_t)batch * ((in.h + rows - 1) / rows);
 }
 
 typedef struct lrn_job {
@@ -32,34 +66,67 @@ typedef struct lrn_job {
     const layer_call *call;
 } lrn_job;
 
+/* Window sums along the channels, kept up to date as c advances: sums[x] holds the sum of
+ * rows[cc][x] over cc in [c - before, c + after] (clipped to [0, channels)). Moving from c - 1 to c
+ * adds one row and drops one, two passes per channel instead of n. (The subtraction loses at most
+ * a few ulps of the running sum, next to k = 2 in the denominator: far below float precision of
+ * the result.) */
+static inline void window_sum(const float *rows, int width, int channels, int c, int before,
+                              int after, float *sums)
+{
+    if (c == 0) {
+        for (int x = 0; x < width; x++)
+            sums[x] = 0.0f;
+        for (int cc = 0; cc <= after && cc < channels; cc++)
+            for (int x = 0; x < width; x++)
+                sums[x] += rows[(size_t)cc * width + x];
+        return;
+    }
+    if (c + after < channels) {
+        const float *add = rows + (size_t)(c + after) * width;
+        for (int x = 0; x < width; x++)
+            sums[x] += add[x];
+    }
+    if (c - 1 - before >= 0) {
+        const float *drop = rows + (size_t)(c - 1 - before) * width;
+        for (int x = 0; x < width; x++)
+            sums[x] -= drop[x];
+    }
+}
+
 static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
 {
-    (void)part;
     const lrn_job *j = ctx;
-    const int n = j->l->lrn.size, C = j->call->in_shape.c, H = j->call->in_shape.h,
-              W = j->call->in_shape.w;
+    const layer_call *call = j->call;
+    const int n = j->l->lrn.size, C = call->in_shape.c;
     const float k = j->l->lrn.k, alpha_n = j->l->lrn.alpha / (float)n, beta = j->l->lrn.beta;
-    const size_t plane = (size_t)H * W;
+    const size_t plane = (size_t)call->in_shape.h * call->in_shape.w;
+    const size_t most = (size_t)rows_per_block(call->in_shape) * call->in_shape.w;
+    float *squares = call->scratch + (size_t)part * call->scratch_per_part; /* [C, span] */
+    float *sums = squares + (size_t)C * most;                               /* [span] */
+    float *factor = sums + most;                                            /* [span] */
     for (int64_t item = begin; item < end; item++) {
-        const size_t base = (size_t)(item / H) * C * plane + (size_t)(item % H) * W;
-        const float *a = j->call->in + base;
-        float *b = j->call->out + base;
-        float *scale = j->call->aux ? j->call->aux + base : NULL;
-        for (int c = 0; c < C; c++) {
-            int lo = c - n / 2, hi = c + (n - 1) / 2;
-            lo = lo < 0 ? 0 : lo;
-            hi = hi > C - 1 ? C - 1 : hi;
+        size_t base;
+        int W; /* the block's elements per channel */
+        block_of(call->in_shape, item, &base, &W);
+        const float *a = call->in + base;
+        float *b = call->out + base;
+        float *scale = call->aux ? call->aux + base : NULL;
+        for (int c = 0; c < C; c++)
             for (int x = 0; x < W; x++) {
-                float sum = 0.0f;
-                for (int cc = lo; cc <= hi; cc++) {
-                    float v = a[(size_t)cc * plane + x];
-                    sum += v * v;
-                }
-                float s = k + alpha_n * sum;
-                b[(size_t)c * plane + x] = a[(size_t)c * plane + x] * pow_neg_beta(s, beta);
-                if (scale)
-                    scale[(size_t)c * plane + x] = s;
+                float v = a[(size_t)c * plane + x];
+                squares[(size_t)c * W + x] = v * v;
             }
+        for (int c = 0; c < C; c++) {
+            window_sum(squares, W, C, c, n / 2, (n - 1) / 2, sums);
+            const float *ac = a + (size_t)c * plane;
+            float *bc = b + (size_t)c * plane;
+            float *sc = scale ? scale + (size_t)c * plane : factor;
+            for (int x = 0; x < W; x++)
+                sc[x] = k + alpha_n * sums[x];
+            pow_neg_beta(sc, W, beta, factor);
+            for (int x = 0; x < W; x++)
+                bc[x] = ac[x] * factor[x];
         }
     }
 }
@@ -68,13 +135,18 @@ static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
 {
     const lrn_job *j = ctx;
     const layer_call *call = j->call;
-    const int n = j->l->lrn.size, C = call->in_shape.c, H = call->in_shape.h, W = call->in_shape.w;
+    const int n = j->l->lrn.size, C = call->in_shape.c;
     const float beta = j->l->lrn.beta;
     const float coefficient = 2.0f * j->l->lrn.alpha * beta / (float)n;
-    const size_t plane = (size_t)H * W;
-    float *t = call->scratch + (size_t)part * call->scratch_per_part; /* [C, W] */
+    const size_t plane = (size_t)call->in_shape.h * call->in_shape.w;
+    const size_t most = (size_t)rows_per_block(call->in_shape) * call->in_shape.w;
+    float *t = call->scratch + (size_t)part * call->scratch_per_part; /* [C, span] */
+    float *sums = t + (size_t)C * most;                               /* [span] */
+    float *factor = sums + most;                                      /* [span] */
     for (int64_t item = begin; item < end; item++) {
-        const size_t base = (size_t)(item / H) * C * plane + (size_t)(item % H) * W;
+        size_t base;
+        int W; /* the block's elements per channel */
+        block_of(call->in_shape, item, &base, &W);
         const float *a = call->in + base, *b = call->out + base, *g = call->dout + base;
         const float *scale = call->aux + base;
         float *da = call->din + base;
@@ -84,17 +156,12 @@ static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
                 t[(size_t)c * W + x] = g[i] * b[i] / scale[i];
             }
         for (int c = 0; c < C; c++) {
-            /* c lies in the window of c' for c' in [c - (n-1)/2, c + n/2]. */
-            int lo = c - (n - 1) / 2, hi = c + n / 2;
-            lo = lo < 0 ? 0 : lo;
-            hi = hi > C - 1 ? C - 1 : hi;
-            for (int x = 0; x < W; x++) {
-                float sum = 0.0f;
-                for (int cc = lo; cc <= hi; cc++)
-                    sum += t[(size_t)cc * W + x];
-                size_t i = (size_t)c * plane + x;
-                da[i] = g[i] * pow_neg_beta(scale[i], beta) - coefficient * a[i] * sum;
-            }
+            /* c lies in the forward window of c' for c' in [c - (n-1)/2, c + n/2]. */
+            window_sum(t, W, C, c, (n - 1) / 2, n / 2, sums);
+            const size_t row = (size_t)c * plane;
+            pow_neg_beta(scale + row, W, beta, factor);
+            for (int x = 0; x < W; x++)
+                da[row + x] = g[row + x] * factor[x] - coefficient * a[row + x] * sums[x];
         }
     }
 }
@@ -102,7 +169,7 @@ static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
 static void lrn_forward(const layer *l, const layer_call *call)
 {
     lrn_job j = {l, call};
-    parallel_run(call->parts, (int64_t)call->batch * call->in_shape.h, lrn_forward_rows, &j);
+    parallel_run(call->parts, block_count(call->in_shape, call->batch), lrn_forward_rows, &j);
 }
 
 static void lrn_backward(const layer *l, const layer_call *call)
@@ -110,7 +177,7 @@ static void lrn_backward(const layer *l, const layer_call *call)
     if (call->din == NULL)
         return;
     lrn_job j = {l, call};
-    parallel_run(call->parts, (int64_t)call->batch * call->in_shape.h, lrn_backward_rows, &j);
+    parallel_run(call->parts, block_count(call->in_shape, call->batch), lrn_backward_rows, &j);
 }
 
 const layer_ops lrn_ops = {

@@ -217,10 +217,65 @@ alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_
     return ALEXNET_OK;
 }
 
+static void free_class_names(alexnet_network *net)
+{
+    for (int i = 0; net->class_names && i < net->config.num_classes; i++)
+        free(net->class_names[i]);
+    free(net->class_names);
+    net->class_names = NULL;
+}
+
+alexnet_status alexnet_network_set_class_names(alexnet_network *net, const char *const *names,
+                                               int count)
+{
+    static const char fn[] = "alexnet_network_set_class_names";
+    CHECK_NOT_NULL(fn, net);
+    if (count == 0) {
+        free_class_names(net);
+        return ALEXNET_OK;
+    }
+    CHECK_NOT_NULL(fn, names);
+    if (count != net->config.num_classes)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: %d names given for a network of %d classes", fn, count,
+                         net->config.num_classes);
+    char **copy = calloc((size_t)count, sizeof *copy);
+    for (int i = 0; copy && i < count; i++) {
+        if (names[i] == NULL) {
+            for (int k = 0; k < i; k++)
+                free(copy[k]);
+            free(copy);
+            return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: names[%d] is NULL", fn, i);
+        }
+        size_t n = strlen(names[i]) + 1;
+        if ((copy[i] = malloc(n)) == NULL) {
+            for (int k = 0; k < i; k++)
+                free(copy[k]);
+            free(copy);
+            copy = NULL;
+            break;
+        }
+        memcpy(copy[i], names[i], n);
+    }
+    if (copy == NULL)
+        return error_set(ALEXNET_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
+    free_class_names(net);
+    net->class_names = copy;
+    return ALEXNET_OK;
+}
+
+const char *alexnet_network_class_name(const alexnet_network *net, int index)
+{
+    if (net == NULL || net->class_names == NULL || index < 0 || index >= net->config.num_classes)
+        return NULL;
+    return net->class_names[index];
+}
+
 void alexnet_network_free(alexnet_network *net)
 {
     if (net == NULL)
         return;
+    free_class_names(net);
     memory_free(net->plan.arena);
     memory_free(net->values);
     memory_free(net->grads);

@@ -47,6 +47,7 @@ struct alexnet_network {
     int batch;           /* of the last forward */
     bool backward_ready; /* the last forward was a training forward */
     uint64_t step;       /* training forwards so far: names the dropout draws */
+    char **class_names;  /* num_classes names, or NULL */
 };
 
 /* Checks a config (fields beyond cfg->struct_size take the arch's defaults) into `full`. */

@@ -1,10 +1,11 @@
 /* Networks and checkpoints as safetensors files.
  *
  * Metadata: "alexnet.format" ("1"), "alexnet.config" (the config as JSON), "alexnet.seed" and
- * "alexnet.step" (the dropout stream), and in checkpoints "alexnet.optimizer" (JSON: the SGD
- * hyperparameters, step and epoch counts, schedule and its plateau history) next to the momentum
- * tensors "optimizer.<name>.momentum". Loading validates the whole file and the mapping of every
- * tensor onto the network before a single value is copied, so a failure changes nothing. */
+ * "alexnet.step" (the dropout stream), "alexnet.classes" (class names, when set), and in
+ * checkpoints "alexnet.optimizer" (JSON: the SGD hyperparameters, step and epoch counts, schedule
+ * and its plateau history) next to the momentum tensors "optimizer.<name>.momentum". Loading
+ * validates the whole file and the mapping of every tensor onto the network before a single value
+ * is copied, so a failure changes nothing. */
 #include "error.h"
 #include "fileio.h"
 #include "network.h"
@@ -110,6 +111,39 @@ static char *optimizer_to_json(const alexnet_optimizer *opt)
     return text;
 }
 
+static char *class_names_to_json(const alexnet_network *net)
+{
+    json_t *names = json_array();
+    for (int i = 0; i < net->config.num_classes; i++)
+        json_array_append_new(names, json_string(net->class_names[i]));
+    char *text = json_dumps(names, JSON_COMPACT);
+    json_decref(names);
+    return text;
+}
+
+/* Reads "alexnet.classes" (a JSON array of num_classes strings) when the file has it. */
+static alexnet_status class_names_from_file(const char *fn, const char *path, const safetensors *st,
+                                            alexnet_network *net)
+{
+    const char *text = safetensors_metadata(st, "alexnet.classes");
+    if (text == NULL)
+        return ALEXNET_OK;
+    json_error_t jerr;
+    json_t *names = json_loads(text, 0, &jerr);
+    const int n = net->config.num_classes;
+    const char **list = calloc((size_t)n, sizeof *list);
+    bool ok = names && list && json_is_array(names) && json_array_size(names) == (size_t)n;
+    for (int i = 0; ok && i < n; i++)
+        ok = (list[i] = json_string_value(json_array_get(names, (size_t)i))) != NULL;
+    alexnet_status status = ok ? alexnet_network_set_class_names(net, list, n) : ALEXNET_OK;
+    free(list);
+    json_decref(names);
+    if (!ok)
+        return error_set(ALEXNET_ERR_FORMAT,
+                         "%s: '%s': alexnet.classes is not a list of %d class names", fn, path, n);
+    return status;
+}
+
 static alexnet_status write_network(FILE *file, void *ctx)
 {
     const save_job *job = ctx;
@@ -135,19 +169,25 @@ static alexnet_status write_network(FILE *file, void *ctx)
     snprintf(seed, sizeof seed, "%" PRIu64, net->seed);
     snprintf(step, sizeof step, "%" PRIu64, net->step);
     char *config = config_to_json(&net->config);
+    char *classes = net->class_names ? class_names_to_json(net) : NULL;
     char *optimizer = job->opt ? optimizer_to_json(job->opt) : NULL;
     alexnet_status st;
-    if (config == NULL || (job->opt && optimizer == NULL)) {
+    if (config == NULL || (job->opt && optimizer == NULL) || (net->class_names && !classes)) {
         st = error_set(ALEXNET_ERR_OUT_OF_MEMORY, "out of memory for the metadata");
     } else {
-        st_metadata meta[] = {{"alexnet.format", FORMAT_VERSION},
-                              {"alexnet.config", config},
-                              {"alexnet.seed", seed},
-                              {"alexnet.step", step},
-                              {"alexnet.optimizer", optimizer}};
-        st = safetensors_write(file, entries, (size_t)count, meta, job->opt ? 5 : 4);
+        st_metadata meta[6] = {{"alexnet.format", FORMAT_VERSION},
+                               {"alexnet.config", config},
+                               {"alexnet.seed", seed},
+                               {"alexnet.step", step}};
+        size_t entries_meta = 4;
+        if (classes)
+            meta[entries_meta++] = (st_metadata){"alexnet.classes", classes};
+        if (optimizer)
+            meta[entries_meta++] = (st_metadata){"alexnet.optimizer", optimizer};
+        st = safetensors_write(file, entries, (size_t)count, meta, entries_meta);
     }
     free(config);
+    free(classes);
     free(optimizer);
     return st;
 }
@@ -315,6 +355,8 @@ static alexnet_status network_from_file(const char *fn, const char *path, const 
         return error_prefix(ALEXNET_ERR_FORMAT, "%s: '%s' describes an invalid network", fn, path);
     const st_tensor *found[NETWORK_MAX_PARAMS];
     status = match_weights(fn, path, net, st, found);
+    if (status == ALEXNET_OK)
+        status = class_names_from_file(fn, path, st, net);
     if (status != ALEXNET_OK) {
         alexnet_network_free(net);
         return status;

@@ -1,11 +1,18 @@
 #!/bin/sh
-# Installs the build into a temporary prefix and builds the README's C examples against it: the
-# quick start four ways — pkg-config (shared and static) and find_package(alexnet)
-# (alexnet::alexnet and alexnet::alexnet_static) — and the training loop. Each program must run
-# and succeed.
+# Installs the build into a temporary prefix and builds the host programs against it, as a user
+# of the installed library would:
+#   - the README's C quick start: pkg-config (shared and static) and find_package(alexnet)
+#     (alexnet::alexnet and alexnet::alexnet_static);
+#   - the README's training loop (pkg-config);
+#   - examples/pkgconfig_host (its Makefile uses nothing but pkg-config);
+#   - examples/cmake_host (find_package), with the C++ host and its RAII wrapper;
+#   - the README's Python quick start and examples/python_train_classify.py, with the installed
+#     library (ALEXNET_LIBRARY).
+# Each program must run and succeed.
 set -eu
 src=$1
 build=$2
+python=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
@@ -43,7 +50,12 @@ cc -std=c99 -Wall -Wextra -Werror "$tmp/train.c" -o "$tmp/train" \
     $(pkg-config --cflags --libs alexnet) -Wl,-rpath,"$libdir"
 (cd "$tmp" && ./train && test -s mini-checkpoint.safetensors)
 
-echo "== find_package(alexnet)"
+echo "== examples/pkgconfig_host (Makefile, pkg-config only)"
+cp -r "$src/examples/pkgconfig_host" "$tmp/pkgconfig_host"
+make -s -C "$tmp/pkgconfig_host"
+"$tmp/pkgconfig_host/pkgconfig_host"
+
+echo "== find_package(alexnet): README quick start, examples/cmake_host, the C++ host"
 mkdir -p "$tmp/cmake-src"
 cp "$tmp/example.c" "$tmp/cmake-src/example.c"
 cat >"$tmp/cmake-src/CMakeLists.txt" <<'CMAKE'
@@ -59,4 +71,17 @@ cmake -S "$tmp/cmake-src" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/
 cmake --build "$tmp/cmake-build" >/dev/null
 "$tmp/cmake-build/example_shared"
 "$tmp/cmake-build/example_static"
-echo "installed library consumed through pkg-config and CMake, shared and static"
+cmake -S "$src/examples/cmake_host" -B "$tmp/host-build" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DALEXNET_CPP_SOURCE="$src" >/dev/null
+cmake --build "$tmp/host-build" >/dev/null
+(cd "$tmp" && "$tmp/host-build/cmake_host" && "$tmp/host-build/cmake_host_static" &&
+    "$tmp/host-build/cpp_host")
+echo "== Python: README quick start and examples/python_train_classify.py"
+export ALEXNET_LIBRARY="$libdir/libalexnet.so"
+"$src/tests/extract_readme_block.sh" "$src/README.md" python-quickstart >"$tmp/quickstart.py"
+[ -s "$tmp/quickstart.py" ] || { echo "README has no Python quick start"; exit 1; }
+(cd "$tmp" && PYTHONPATH="$src/bindings/python" "$python" quickstart.py)
+data=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
+(cd "$tmp" && "$python" "$src/examples/python_train_classify.py" --data "$data" --steps 150 \
+    --out "$tmp/python-run")
+echo "installed library used from C, C++ and Python; through pkg-config and CMake; shared and static"

@@ -160,13 +160,15 @@ static void make_lrn(harness *h, int size)
 
 START_TEST(lrn_matches_pytorch_formula_and_finite_differences)
 {
-    const int sizes[] = {5, 4, 3};
+    /* Window sizes odd and even; the last shape is split into several row blocks per image. */
+    const int sizes[] = {5, 4, 3, 5};
+    const shape shapes[] = {{7, 3, 4}, {7, 3, 4}, {7, 3, 4}, {4, 230, 3}};
     harness h;
     make_lrn(&h, sizes[_i]);
-    harness_setup(&h, (shape){7, 3, 4}, 2, 2);
+    harness_setup(&h, shapes[_i], 2, 2);
     fill_uniform(h.x, h.in_count, 6, -2.0f, 2.0f);
     harness_forward(&h);
-    const int n = h.l.lrn.size, C = 7, plane = 12;
+    const int n = h.l.lrn.size, C = h.in.c, plane = h.in.h * h.in.w;
     for (int b = 0; b < 2; b++)
         for (int c = 0; c < C; c++)
             for (int p = 0; p < plane; p++) {
@@ -451,7 +453,7 @@ int main(void)
     tcase_add_test(tc, conv_gives_same_result_for_any_split);
     tcase_add_test(tc, conv_backward_skips_input_gradient_when_not_needed);
     tcase_add_test(tc, relu_clamps_and_passes_gradient_where_positive);
-    tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 3);
+    tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 4);
     tcase_add_test(tc, maxpool_takes_window_maximum_and_routes_gradient);
     tcase_add_test(tc, maxpool_ties_go_to_first_maximum);
     tcase_add_loop_test(tc, adaptive_avgpool_matches_pytorch_bins, 0, 5);

@@ -360,15 +360,15 @@ START_TEST(hostile_files_are_rejected_and_change_nothing)
         phrase = "unknown dtype \"F32X\"";
         break;
     case WRONG_SHAPE:
-        json_object_set_new(conv1, "shape", json_pack("[i, i, i, i]", 32, 2, 3, 3));
+        json_object_set_new(conv1, "shape", json_pack("[i, i, i, i]", 16, 2, 3, 3));
         write_image(path, &image);
-        phrase = "has shape [32, 2, 3, 3]; the network's conv1.weight is "
-                 "[64, 1, 3, 3]";
+        phrase = "has shape [16, 2, 3, 3]; the network's conv1.weight is "
+                 "[32, 1, 3, 3]";
         break;
     case BYTES_MISMATCH:
         json_object_set_new(conv1, "shape", json_pack("[i, i, i, i]", 64, 1, 3, 2));
         write_image(path, &image);
-        phrase = "2304 bytes of data, but its shape";
+        phrase = "1152 bytes of data, but its shape";
         break;
     case OFFSETS_PAST_END:
         set_offsets(last, (long long)size - 40, (long long)size + 40);
@@ -380,7 +380,7 @@ START_TEST(hostile_files_are_rejected_and_change_nothing)
         json_t *b = json_object_get(h, "conv1.bias");
         json_int_t begin =
             json_integer_value(json_array_get(json_object_get(b, "data_offsets"), 0));
-        set_offsets(b, begin - 4, begin + 256 - 4);
+        set_offsets(b, begin - 4, begin + 128 - 4);
         write_image(path, &image);
         phrase = "overlapping data";
         break;
@@ -389,7 +389,7 @@ START_TEST(hostile_files_are_rejected_and_change_nothing)
         json_t *b = json_object_get(h, "conv1.bias");
         json_int_t begin =
             json_integer_value(json_array_get(json_object_get(b, "data_offsets"), 0));
-        set_offsets(b, begin + 4, begin + 256 + 4);
+        set_offsets(b, begin + 4, begin + 128 + 4);
         write_image(path, &image);
         phrase = "a gap in the data";
         break;
@@ -416,12 +416,12 @@ START_TEST(hostile_files_are_rejected_and_change_nothing)
         break;
     }
     case BOTH_NAMES: {
-        json_t *extra = json_pack("{s:s, s:[i]}", "dtype", "F32", "shape", 64);
-        set_offsets(extra, (long long)size, (long long)size + 256);
+        json_t *extra = json_pack("{s:s, s:[i]}", "dtype", "F32", "shape", 32);
+        set_offsets(extra, (long long)size, (long long)size + 128);
         json_object_set_new(h, "features.0.bias", extra);
-        image.data = realloc(image.data, size + 256);
-        memset(image.data + size, 0, 256);
-        image.data_size += 256;
+        image.data = realloc(image.data, size + 128);
+        memset(image.data + size, 0, 128);
+        image.data_size += 128;
         write_image(path, &image);
         phrase = "both name parameter conv1.bias";
         break;
@@ -481,8 +481,8 @@ START_TEST(missing_files_and_wrong_kinds_are_reported)
     /* A network of another shape. */
     alexnet_network *big = mini_network(28, 0.0f, 7);
     ck_assert_fails(alexnet_network_load_weights(big, valid_file()), ALEXNET_ERR_FORMAT,
-                    "tensor 'fc6.weight' has shape [1024, 128]; the network's fc6.weight is "
-                    "[1024, 512]");
+                    "tensor 'fc6.weight' has shape [512, 64]; the network's fc6.weight is "
+                    "[512, 256]");
     ck_assert_fails(alexnet_network_save(NULL, "x"), ALEXNET_ERR_INVALID_ARGUMENT, "'net' is NULL");
     ck_assert_fails(alexnet_network_load(NULL, "x"), ALEXNET_ERR_INVALID_ARGUMENT, "'out' is NULL");
     json_decref(image.header);

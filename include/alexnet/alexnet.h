@@ -392,6 +392,187 @@ ALEXNET_API alexnet_status alexnet_checkpoint_save(const alexnet_network *net,
 ALEXNET_API alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer **opt,
                                                    const char *path);
 
+/* Class names, kept with the network and saved in its files ("alexnet.classes"), so a program that
+ * loads a model can print what it predicts. Copies `count` names (count must equal num_classes);
+ * count 0 clears them. Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a wrong count. */
+ALEXNET_API alexnet_status alexnet_network_set_class_names(alexnet_network *net,
+                                                           const char *const *names, int count);
+
+/* The name of class `index`, or NULL when the network has no names or the index is out of range.
+ * Owned by the network. */
+ALEXNET_API const char *alexnet_network_class_name(const alexnet_network *net, int index);
+
+/* ------------------------------------------------------------------------------------------------
+ * Images
+ *
+ * Images are tensors [C, H, W] of floats in [0, 1] (C = 1 grey or 3 RGB). Decoding uses stb_image
+ * on untrusted input: PNG and JPEG only, files up to 256 MiB, at most 16384 pixels per side and
+ * 67,108,864 in all, checked from the header before anything is allocated; every failure is
+ * ALEXNET_ERR_FORMAT (or ALEXNET_ERR_IO for the file itself) with the file name and the reason.
+ * --------------------------------------------------------------------------------------------- */
+
+/* Decodes a PNG or JPEG held in memory, converting to `channels` (1: grey, from RGB by luminance;
+ * 3: RGB, grey replicated; alpha dropped). Ownership: *out is the caller's. */
+ALEXNET_API alexnet_status alexnet_image_decode(alexnet_tensor **out, const void *data, size_t size,
+                                                int channels);
+
+/* Reads and decodes a PNG or JPEG file, as alexnet_image_decode. */
+ALEXNET_API alexnet_status alexnet_image_load(alexnet_tensor **out, const char *path, int channels);
+
+/* Writes an image [C, H, W] (C = 1 or 3, values clamped to [0, 1]) as an 8-bit PNG, crash-safely
+ * (as alexnet_network_save). Errors: ALEXNET_ERR_SHAPE; ALEXNET_ERR_IO. */
+ALEXNET_API alexnet_status alexnet_image_save_png(const alexnet_tensor *image, const char *path);
+
+/* Resizes to height x width (stb_image_resize: Mitchell filter down, Catmull-Rom up). */
+ALEXNET_API alexnet_status alexnet_image_resize(alexnet_tensor **out, const alexnet_tensor *image,
+                                                int height, int width);
+
+/* Resizes so that the shorter side is `side`, keeping the aspect ratio (the paper: 256). */
+ALEXNET_API alexnet_status alexnet_image_resize_shorter(alexnet_tensor **out,
+                                                        const alexnet_tensor *image, int side);
+
+/* Copies the window at (top, left) of size height x width. The window may reach past the image:
+ * those pixels are 0 (so padding and cropping is one call). */
+ALEXNET_API alexnet_status alexnet_image_crop(alexnet_tensor **out, const alexnet_tensor *image,
+                                              int top, int left, int height, int width);
+
+/* Mirrors an image [C, H, W] or a batch [N, C, H, W] left to right, in place. */
+ALEXNET_API alexnet_status alexnet_image_flip(alexnet_tensor *image);
+
+/* x <- (x - mean[c]) / std[c] for every channel c of an image or batch, in place. */
+ALEXNET_API alexnet_status alexnet_image_normalize(alexnet_tensor *image, const float *mean,
+                                                   const float *std);
+
+/* The principal components of RGB pixel values (paper, section 4.1): eigenvalues in decreasing
+ * order, eigenvectors as the columns of `eigenvectors` (eigenvectors[row][component]). */
+typedef struct alexnet_color_pca {
+    float eigenvalues[3];
+    float eigenvectors[3][3];
+} alexnet_color_pca;
+
+/* Fits the components to the pixels of `count` RGB images [3, H, W]. Errors: INVALID_ARGUMENT. */
+ALEXNET_API alexnet_status alexnet_color_pca_fit(alexnet_color_pca *pca,
+                                                 const alexnet_tensor *const *images, int count);
+
+/* Adds [p1 p2 p3] [a1 l1, a2 l2, a3 l3]^T to every pixel of an RGB image, for alpha = (a1, a2, a3)
+ * (the paper draws each a_i from N(0, 0.1) once per image). */
+ALEXNET_API alexnet_status alexnet_image_color_jitter(alexnet_tensor *image,
+                                                      const alexnet_color_pca *pca,
+                                                      const float alpha[3]);
+
+/* Test-time augmentation (paper, section 4.1): the four corner crops and the centre crop of the
+ * network's input size, and their mirror images, through the network as one batch; writes the
+ * average of the ten softmax outputs to probabilities[num_classes]. The image [C, H, W] must be at
+ * least the input size (e.g. resized so its shorter side is 256). */
+ALEXNET_API alexnet_status alexnet_predict_ten_crop(alexnet_network *net,
+                                                    const alexnet_tensor *image,
+                                                    float *probabilities);
+
+/* Softmax of logits [N, classes] into probabilities (same shape, may be the same tensor). */
+ALEXNET_API alexnet_status alexnet_softmax(const alexnet_tensor *logits,
+                                           alexnet_tensor *probabilities);
+
+/* ------------------------------------------------------------------------------------------------
+ * Data sets and batch loaders
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct alexnet_dataset alexnet_dataset;
+
+/* Opens an IDX image file and its label file (the MNIST / Fashion-MNIST format), gzipped or not.
+ * Both are read and validated completely: magic numbers, dimensions, counts that agree with each
+ * other and with the file sizes. Images are 8-bit grey [1, rows, cols].
+ * Errors: ALEXNET_ERR_IO; ALEXNET_ERR_FORMAT with the file name and the problem. */
+ALEXNET_API alexnet_status alexnet_dataset_open_idx(alexnet_dataset **out, const char *images_path,
+                                                    const char *labels_path);
+
+/* Opens an image-folder tree, ImageNet style: one subfolder per class (class names are the folder
+ * names, sorted), PNG and JPEG files inside (sorted). Images are decoded when used, to `channels`.
+ * Errors: ALEXNET_ERR_IO; ALEXNET_ERR_FORMAT when no class folder or no image is found. */
+ALEXNET_API alexnet_status alexnet_dataset_open_folder(alexnet_dataset **out, const char *root,
+                                                       int channels);
+
+/* Releases a data set (after every loader made from it); NULL is ignored. */
+ALEXNET_API void alexnet_dataset_free(alexnet_dataset *ds);
+
+/* Samples and classes; 0 for NULL. */
+ALEXNET_API int64_t alexnet_dataset_size(const alexnet_dataset *ds);
+ALEXNET_API int alexnet_dataset_num_classes(const alexnet_dataset *ds);
+
+/* A class's name (folder name; for IDX the label as a number), or NULL when out of range. */
+ALEXNET_API const char *alexnet_dataset_class_name(const alexnet_dataset *ds, int index);
+
+/* Sample `index`: its image [C, H, W] in [0, 1] (owned by the caller) and label.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for an index out of range; decoding errors for a bad file
+ * of a folder data set (the message names it). */
+ALEXNET_API alexnet_status alexnet_dataset_get(const alexnet_dataset *ds, int64_t index,
+                                               alexnet_tensor **image, int32_t *label);
+
+/* Fits alexnet_color_pca to up to `max_images` images of an RGB data set, picked with `seed`. */
+ALEXNET_API alexnet_status alexnet_dataset_color_pca(const alexnet_dataset *ds, int64_t max_images,
+                                                     uint64_t seed, alexnet_color_pca *pca);
+
+typedef struct alexnet_loader alexnet_loader;
+
+/* What a loader does with a sample it cannot decode (a corrupt file in a folder tree). */
+typedef enum alexnet_bad_sample_policy {
+    ALEXNET_BAD_SAMPLE_STOP = 0, /* alexnet_loader_next fails, naming the file */
+    ALEXNET_BAD_SAMPLE_SKIP = 1  /* leave it out of the batch and report it to the callback */
+} alexnet_bad_sample_policy;
+
+/* How batches are made: every sample is (optionally) resized so its shorter side is
+ * `resize_shorter`, cropped to height x width — at a random place within `pad` pixels of zero
+ * padding, or in the centre — mirrored with probability 1/2, shifted along the PCA colour
+ * components, converted to `channels` and normalised. All randomness comes from `seed`, the epoch
+ * and the sample's index: reproducible whatever the batch size or thread timing. */
+typedef struct alexnet_loader_config {
+    size_t struct_size;                 /* set by alexnet_loader_config_init */
+    int batch_size;                     /* default 128 */
+    int shuffle;                        /* new order every epoch; default 1 */
+    uint64_t seed;
+    int channels, height, width;        /* batch images [N, channels, height, width] */
+    int resize_shorter;                 /* 0: no resizing (default); the paper: 256 */
+    int random_crop;                    /* 1: random window (training); 0: centre (default) */
+    int pad;                            /* zero padding around random crops; default 0 */
+    int flip;                           /* random horizontal mirroring; default 0 */
+    float pca_std;                      /* std of the PCA colour alphas (paper 0.1); 0: off */
+    alexnet_color_pca pca;              /* components, from alexnet_dataset_color_pca */
+    float mean[3], std[3];              /* per-channel normalisation; default 0 and 1 */
+    int prefetch;                       /* prepare the next batch on a thread; default 1 */
+    alexnet_bad_sample_policy on_bad_sample;
+    /* Called for each skipped sample, on the thread that calls alexnet_loader_next. */
+    void (*bad_sample_callback)(void *user, const char *message);
+    void *callback_user;
+} alexnet_loader_config;
+
+/* Fills `cfg` with the defaults above for batches of [channels, height, width] images. */
+ALEXNET_API alexnet_status alexnet_loader_config_init(alexnet_loader_config *cfg, int channels,
+                                                      int height, int width);
+
+/* Creates a loader over `ds`, which must outlive it. Ownership: *out is the caller's.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for a config out of range; ALEXNET_ERR_INTERNAL when the
+ * prefetch thread cannot start. */
+ALEXNET_API alexnet_status alexnet_loader_create(alexnet_loader **out, const alexnet_dataset *ds,
+                                                 const alexnet_loader_config *cfg);
+
+/* Stops the prefetch thread and releases the loader; NULL is ignored. */
+ALEXNET_API void alexnet_loader_free(alexnet_loader *ld);
+
+/* Starts epoch `epoch` (>= 0): the sample order is a function of the seed and the epoch, so a
+ * resumed run can restart at the epoch it stopped in. */
+ALEXNET_API alexnet_status alexnet_loader_start_epoch(alexnet_loader *ld, int64_t epoch);
+
+/* The next batch of the epoch: *images [N, C, H, W] and *labels [N], borrowed until the next call
+ * (N is the batch size, or fewer for the last batch or after skipped samples). At the end of the
+ * epoch *images is NULL and the status ALEXNET_OK. While the caller trains on a batch, the
+ * prefetch thread prepares the next.
+ * Errors: ALEXNET_ERR_STATE before alexnet_loader_start_epoch; a bad sample under
+ * ALEXNET_BAD_SAMPLE_STOP (the message names the file). */
+ALEXNET_API alexnet_status alexnet_loader_next(alexnet_loader *ld, alexnet_tensor **images,
+                                               const int32_t **labels);
+
+/* Batches per epoch (before any skipped sample); 0 for NULL. */
+ALEXNET_API int64_t alexnet_loader_batches(const alexnet_loader *ld);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

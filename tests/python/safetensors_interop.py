@@ -7,7 +7,6 @@
 
 Usage: safetensors_interop.py path/to/libalexnet.so
 """
-import ctypes
 import json
 import os
 import struct
@@ -19,27 +18,11 @@ import numpy as np
 import torch
 import torchvision
 
+from torch_reference import load_package
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONVERTER = os.path.join(HERE, "..", "..", "tools", "convert_torchvision.py")
-TORCHVISION = 1
-
-
-class Config(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("arch", ctypes.c_int),
-                ("in_channels", ctypes.c_int), ("in_height", ctypes.c_int),
-                ("in_width", ctypes.c_int), ("num_classes", ctypes.c_int),
-                ("dropout", ctypes.c_float), ("init", ctypes.c_int)]
-
-
-lib = ctypes.CDLL(sys.argv[1])
-lib.alexnet_last_error.restype = ctypes.c_char_p
-lib.alexnet_tensor_data.restype = ctypes.POINTER(ctypes.c_float)
-lib.alexnet_network_param_name.restype = ctypes.c_char_p
-
-
-def check(status):
-    if status != 0:
-        raise RuntimeError(lib.alexnet_last_error().decode())
+alexnet = load_package(sys.argv[1])
 
 
 def read_safetensors(path):
@@ -73,30 +56,9 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
 
 
-def torchvision_network(classes):
-    cfg = Config()
-    check(lib.alexnet_config_init(ctypes.byref(cfg), TORCHVISION))
-    cfg.num_classes = classes
-    net = ctypes.c_void_p()
-    check(lib.alexnet_network_create(ctypes.byref(net), ctypes.byref(cfg), ctypes.c_uint64(3)))
-    return net
-
-
-def logits(net, x, classes):
-    tx, ty = ctypes.c_void_p(), ctypes.c_void_p()
-    check(lib.alexnet_tensor_wrap(ctypes.byref(tx), 4, (ctypes.c_int64 * 4)(*x.shape),
-                                  x.ctypes.data_as(ctypes.POINTER(ctypes.c_float))))
-    check(lib.alexnet_tensor_create(ctypes.byref(ty), 2, (ctypes.c_int64 * 2)(x.shape[0], classes)))
-    check(lib.alexnet_network_forward(net, tx, ty, 0))
-    out = np.ctypeslib.as_array(lib.alexnet_tensor_data(ty), shape=(x.shape[0], classes)).copy()
-    lib.alexnet_tensor_free(tx)
-    lib.alexnet_tensor_free(ty)
-    return out
-
-
 def assert_same_logits(net, model, classes, what):
     x = np.random.default_rng(5).standard_normal((2, 3, 224, 224), dtype=np.float32)
-    ours = logits(net, x, classes)
+    ours = net.forward(x)
     with torch.no_grad():
         theirs = model.eval()(torch.from_numpy(x)).numpy()
     error = np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs))
@@ -114,13 +76,13 @@ def main():
         # 1. written by numpy, loaded by libalexnet
         path = os.path.join(tmp, "from_numpy.safetensors")
         write_safetensors(path, state)
-        net = torchvision_network(classes)
-        check(lib.alexnet_network_load_weights(net, path.encode()))
+        net = alexnet.Network("torchvision", num_classes=classes, seed=3)
+        net.load_weights(path)
         assert_same_logits(net, model, classes, "numpy-written file")
 
         # 2. written by libalexnet, read by numpy
         ours = os.path.join(tmp, "ours.safetensors")
-        check(lib.alexnet_network_save(net, ours.encode()))
+        net.save(ours)
         metadata, tensors = read_safetensors(ours)
         assert metadata["alexnet.format"] == "1", metadata
         config = json.loads(metadata["alexnet.config"])
@@ -136,28 +98,25 @@ def main():
             (n,) = struct.unpack("<Q", f.read(8))
         assert (8 + n) % 8 == 0, "data section not 8-byte aligned"
         print(f"libalexnet-written file: {len(tensors)} tensors read back equal by numpy")
-        lib.alexnet_network_free(net)
+        net.close()
 
         # 3. the converter, from a torchvision .pth
         pth = os.path.join(tmp, "alexnet.pth")
         torch.save(model.state_dict(), pth)
         converted = os.path.join(tmp, "converted.safetensors")
         subprocess.run([sys.executable, CONVERTER, pth, converted], check=True)
-        net = torchvision_network(classes)
-        check(lib.alexnet_network_load_weights(net, converted.encode()))
+        net = alexnet.Network("torchvision", num_classes=classes, seed=3)
+        net.load_weights(converted)
         assert_same_logits(net, model, classes, "converted .pth via load_weights")
-        lib.alexnet_network_free(net)
-        loaded = ctypes.c_void_p()
-        check(lib.alexnet_network_load(ctypes.byref(loaded), converted.encode()))
-        assert_same_logits(loaded, model, classes, "converted .pth via alexnet_network_load")
-        lib.alexnet_network_free(loaded)
+        net.close()
+        with alexnet.Network.load(converted) as loaded:
+            assert_same_logits(loaded, model, classes, "converted .pth via alexnet_network_load")
         canonical_file = os.path.join(tmp, "canonical.safetensors")
         subprocess.run([sys.executable, CONVERTER, "--canonical", "--no-config", pth,
                         canonical_file], check=True)
-        net = torchvision_network(classes)
-        check(lib.alexnet_network_load_weights(net, canonical_file.encode()))
-        assert_same_logits(net, model, classes, "converted with canonical names")
-        lib.alexnet_network_free(net)
+        with alexnet.Network("torchvision", num_classes=classes, seed=3) as net:
+            net.load_weights(canonical_file)
+            assert_same_logits(net, model, classes, "converted with canonical names")
     print("safetensors interoperability: all checks passed")
 
 

@@ -4,6 +4,9 @@ PAPER uses Conv2d(groups=2) for the paper's two-GPU column split and LocalRespon
 paper's constants in PyTorch's convention; TORCHVISION is torchvision.models.alexnet; MINI mirrors
 the table in lib/arch.c (docs/architectures.md).
 """
+import os
+import sys
+
 import torch
 import torchvision
 from torch import nn
@@ -16,11 +19,11 @@ CONV_SPECS = {
     PAPER: [(96, 11, 4, 0, 1, True, True), (256, 5, 1, 2, 2, True, True),
             (384, 3, 1, 1, 1, False, False), (384, 3, 1, 1, 2, False, False),
             (256, 3, 1, 1, 2, False, True)],
-    MINI: [(64, 3, 1, 1, 1, True, True), (128, 3, 1, 1, 2, True, True),
-           (192, 3, 1, 1, 1, False, False), (192, 3, 1, 1, 2, False, False),
-           (128, 3, 1, 1, 2, False, True)],
+    MINI: [(32, 3, 1, 1, 1, True, True), (64, 3, 1, 1, 1, True, True),
+           (96, 3, 1, 1, 1, False, False), (96, 3, 1, 1, 1, False, False),
+           (64, 3, 1, 1, 1, False, True)],
 }
-HIDDEN = {PAPER: 4096, MINI: 1024}
+HIDDEN = {PAPER: 4096, MINI: 512}
 
 
 def conv_stack(channels, specs):
@@ -58,3 +61,12 @@ def canonical_modules(model):
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     return [(f"conv{i + 1}", m) for i, m in enumerate(convs)] + \
            [(f"fc{i + 6}", m) for i, m in enumerate(linears)]
+
+
+def load_package(library):
+    """The `alexnet` package from the source tree, bound to the library under test."""
+    os.environ["ALEXNET_LIBRARY"] = library
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "bindings", "python"))
+    import alexnet
+    return alexnet

@@ -1,0 +1,43 @@
+"""libalexnet for Python: AlexNet (Krizhevsky, Sutskever, Hinton, 2012) through ctypes and numpy.
+
+    import alexnet
+    net = alexnet.Network("mini", seed=1)             # or "paper", "torchvision"
+    opt = alexnet.SGD(net, lr=0.01)
+    loss = opt.train_step(images, labels)             # float32 [N, C, H, W], int [N]
+    probabilities = net.predict(images)
+    net.save("model.safetensors")
+
+Every failure of the library raises an AlexnetError subclass carrying the status code and the
+library's message. Handles close deterministically as context managers or with close(), and
+otherwise when collected; a closed handle raises instead of crashing.
+"""
+from ._data import Dataset, Loader, decode_image, load_image, resize, resize_shorter, save_png
+from ._errors import (AlexnetError, FileError, FormatError, InternalError, InvalidArgumentError,
+                      NumericError, OutOfMemoryError, ShapeError, StateError)
+from ._native import lib as _lib
+from ._network import Network
+from ._training import SGD, load_checkpoint, save_checkpoint
+from ._errors import check as _check
+
+__all__ = ["Network", "SGD", "Dataset", "Loader", "save_checkpoint", "load_checkpoint",
+           "load_image", "decode_image", "save_png", "resize", "resize_shorter",
+           "set_num_threads", "get_num_threads", "version", "AlexnetError",
+           "InvalidArgumentError", "ShapeError", "OutOfMemoryError", "FileError", "FormatError",
+           "NumericError", "StateError", "InternalError"]
+
+
+def version():
+    """The loaded library's version, e.g. "1.0.0"."""
+    return _lib.alexnet_version_string().decode()
+
+
+__version__ = version()
+
+
+def set_num_threads(threads):
+    """Threads for all of the library's work (0: one per available core)."""
+    _check(_lib.alexnet_set_num_threads(threads))
+
+
+def get_num_threads():
+    return _lib.alexnet_get_num_threads()

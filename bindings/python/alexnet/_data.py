@@ -1,0 +1,144 @@
+"""Images, data sets and batch loaders."""
+import ctypes
+
+import numpy as np
+
+from ._errors import check
+from ._handle import Owned, NativeHandle, WrappedArray, as_float32, owned_tensor, tensor_view
+from ._native import ColorPca, LoaderConfig, c_int32, c_int32_p, lib
+
+
+def load_image(path, channels=3):
+    """A PNG or JPEG file as float32 [channels, H, W] in [0, 1] (channels 1 or 3)."""
+    pointer = ctypes.c_void_p()
+    check(lib.alexnet_image_load(ctypes.byref(pointer), str(path).encode(), channels))
+    return owned_tensor(pointer)
+
+
+def decode_image(data, channels=3):
+    """PNG or JPEG bytes as float32 [channels, H, W] in [0, 1]."""
+    data = bytes(data)
+    pointer = ctypes.c_void_p()
+    check(lib.alexnet_image_decode(ctypes.byref(pointer), data, len(data), channels))
+    return owned_tensor(pointer)
+
+
+def save_png(image, path):
+    """Writes [C, H, W] (C 1 or 3, values clamped to [0, 1]) as an 8-bit PNG."""
+    with WrappedArray(as_float32(image, "image")) as t:
+        check(lib.alexnet_image_save_png(t, str(path).encode()))
+
+
+def resize(image, height, width):
+    """[C, H, W] resized to [C, height, width] (stb_image_resize)."""
+    pointer = ctypes.c_void_p()
+    with WrappedArray(as_float32(image, "image")) as t:
+        check(lib.alexnet_image_resize(ctypes.byref(pointer), t, height, width))
+    return owned_tensor(pointer)
+
+
+def resize_shorter(image, side):
+    """[C, H, W] resized so that the shorter side is `side` (the paper: 256)."""
+    pointer = ctypes.c_void_p()
+    with WrappedArray(as_float32(image, "image")) as t:
+        check(lib.alexnet_image_resize_shorter(ctypes.byref(pointer), t, side))
+    return owned_tensor(pointer)
+
+
+class Dataset(Owned):
+    """A data set: Dataset.idx(images, labels) for MNIST-style IDX files (gzipped or not), or
+    Dataset.folder(root, channels) for one subfolder of PNG/JPEG files per class.
+    len(ds) samples; ds[i] is (image [C, H, W] float32 in [0, 1], label)."""
+
+    _what = "data set"
+
+    def __init__(self, pointer):
+        self._native = NativeHandle(pointer, lib.alexnet_dataset_free)
+
+    @classmethod
+    def idx(cls, images_path, labels_path):
+        pointer = ctypes.c_void_p()
+        check(lib.alexnet_dataset_open_idx(ctypes.byref(pointer), str(images_path).encode(),
+                                           str(labels_path).encode()))
+        return cls(pointer)
+
+    @classmethod
+    def folder(cls, root, channels=3):
+        pointer = ctypes.c_void_p()
+        check(lib.alexnet_dataset_open_folder(ctypes.byref(pointer), str(root).encode(),
+                                              channels))
+        return cls(pointer)
+
+    def __len__(self):
+        return lib.alexnet_dataset_size(self._ptr)
+
+    @property
+    def class_names(self):
+        return [lib.alexnet_dataset_class_name(self._ptr, i).decode()
+                for i in range(lib.alexnet_dataset_num_classes(self._ptr))]
+
+    def __getitem__(self, index):
+        if index < 0:
+            index += len(self)
+        pointer, label = ctypes.c_void_p(), c_int32()
+        check(lib.alexnet_dataset_get(self._ptr, index, ctypes.byref(pointer),
+                                      ctypes.byref(label)))
+        return owned_tensor(pointer), label.value
+
+    def color_pca(self, max_images=1000, seed=0):
+        """(eigenvalues [3], eigenvectors [3, 3] as columns) of the RGB covariance."""
+        pca = ColorPca()
+        check(lib.alexnet_dataset_color_pca(self._ptr, max_images, seed, ctypes.byref(pca)))
+        return (np.array(pca.eigenvalues, dtype=np.float32),
+                np.array([list(row) for row in pca.eigenvectors], dtype=np.float32))
+
+
+class Loader(Owned):
+    """Batches of a Dataset, shuffled per epoch and augmented as the paper does, prepared on a
+    background thread. `for images, labels in loader.epoch(e)` yields copies (float32
+    [N, C, H, W], int32 [N])."""
+
+    _what = "loader"
+
+    def __init__(self, dataset, batch_size=128, channels=None, height=None, width=None,
+                 shuffle=True, seed=0, resize_shorter=0, random_crop=False, pad=0, flip=False,
+                 pca_std=0.0, pca=None, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0),
+                 prefetch=True):
+        if channels is None or height is None or width is None:
+            image, _ = dataset[0]
+            channels = channels or image.shape[0]
+            height = height or image.shape[1]
+            width = width or image.shape[2]
+        cfg = LoaderConfig()
+        check(lib.alexnet_loader_config_init(ctypes.byref(cfg), channels, height, width))
+        cfg.batch_size, cfg.shuffle, cfg.seed = batch_size, int(shuffle), seed
+        cfg.resize_shorter, cfg.random_crop, cfg.pad = resize_shorter, int(random_crop), pad
+        cfg.flip, cfg.pca_std, cfg.prefetch = int(flip), pca_std, int(prefetch)
+        mean = np.broadcast_to(np.asarray(mean, dtype=np.float32), (3,))
+        std = np.broadcast_to(np.asarray(std, dtype=np.float32), (3,))
+        for k in range(3):
+            cfg.mean[k], cfg.std[k] = float(mean[k]), float(std[k])
+        if pca is not None:
+            values, vectors = pca
+            for k in range(3):
+                cfg.pca.eigenvalues[k] = float(values[k])
+                for r in range(3):
+                    cfg.pca.eigenvectors[r][k] = float(vectors[r][k])
+        pointer = ctypes.c_void_p()
+        check(lib.alexnet_loader_create(ctypes.byref(pointer), dataset._ptr, ctypes.byref(cfg)))
+        # The loader reads the data set: its handle keeps the data set's alive.
+        self._native = NativeHandle(pointer, lib.alexnet_loader_free, keep=(dataset._native,))
+
+    def __len__(self):
+        return lib.alexnet_loader_batches(self._ptr)
+
+    def epoch(self, epoch=0):
+        """Yields the batches of one epoch (the order depends on the seed and `epoch`)."""
+        check(lib.alexnet_loader_start_epoch(self._ptr, epoch))
+        while True:
+            images, labels = ctypes.c_void_p(), c_int32_p()
+            check(lib.alexnet_loader_next(self._ptr, ctypes.byref(images), ctypes.byref(labels)))
+            if not images:
+                return
+            batch = tensor_view(images, self._native).copy()
+            yield batch, np.ctypeslib.as_array(labels, shape=(batch.shape[0],)).copy()

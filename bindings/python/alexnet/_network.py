@@ -1,0 +1,190 @@
+"""The Network class: an AlexNet built, loaded and run through libalexnet."""
+import ctypes
+
+import numpy as np
+
+from ._errors import check
+from ._handle import Owned, NativeHandle, WrappedArray, as_float32, tensor_view
+from ._native import Config, c_float, c_int32_p, lib
+
+ARCHS = {"paper": 0, "torchvision": 1, "mini": 2}
+INITS = {"paper": 0, "he": 1}
+
+
+def _enum(value, names, what):
+    if isinstance(value, str):
+        if value.lower() not in names:
+            raise ValueError(f"{what} must be one of {sorted(names)}, not {value!r}")
+        return names[value.lower()]
+    return int(value)
+
+
+def _name_of(value, names):
+    return next((name for name, code in names.items() if code == value), value)
+
+
+class Network(Owned):
+    """An AlexNet: ALEXNET_ARCH_PAPER ("paper"), TORCHVISION ("torchvision") or MINI ("mini").
+
+    Arguments left as None take the architecture's defaults (alexnet_config_init). Use it as a
+    context manager, or call close(), to release it deterministically; otherwise the garbage
+    collector does. A closed network raises on every call.
+    """
+
+    _what = "network"
+
+    def __init__(self, arch="mini", in_channels=None, height=None, width=None, num_classes=None,
+                 dropout=None, init=None, seed=0, *, _pointer=None):
+        if _pointer is None:
+            cfg = Config()
+            check(lib.alexnet_config_init(ctypes.byref(cfg), _enum(arch, ARCHS, "arch")))
+            for field, value in (("in_channels", in_channels), ("in_height", height),
+                                 ("in_width", width), ("num_classes", num_classes),
+                                 ("dropout", dropout)):
+                if value is not None:
+                    setattr(cfg, field, value)
+            if init is not None:
+                cfg.init = _enum(init, INITS, "init")
+            _pointer = ctypes.c_void_p()
+            check(lib.alexnet_network_create(ctypes.byref(_pointer), ctypes.byref(cfg),
+                                             ctypes.c_uint64(seed)))
+        self._native = NativeHandle(_pointer, lib.alexnet_network_free)
+        self._batch = 0  # of the last training forward (0: none): backward reads that many labels
+
+    # -- lifetime --------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path):
+        """A network rebuilt from a file written by save() or save_checkpoint()."""
+        pointer = ctypes.c_void_p()
+        check(lib.alexnet_network_load(ctypes.byref(pointer), str(path).encode()))
+        return cls(_pointer=pointer)
+
+    # -- description -----------------------------------------------------------------------
+    @property
+    def config(self):
+        """The configuration as a dict: arch, in_channels, height, width, num_classes, dropout,
+        init."""
+        cfg = Config()
+        check(lib.alexnet_config_init(ctypes.byref(cfg), 0))
+        check(lib.alexnet_network_get_config(self._ptr, ctypes.byref(cfg)))
+        return {"arch": _name_of(cfg.arch, ARCHS), "in_channels": cfg.in_channels,
+                "height": cfg.in_height, "width": cfg.in_width, "num_classes": cfg.num_classes,
+                "dropout": cfg.dropout, "init": _name_of(cfg.init, INITS)}
+
+    @property
+    def num_classes(self):
+        return self.config["num_classes"]
+
+    @property
+    def input_shape(self):
+        """(channels, height, width) of one input image."""
+        c = self.config
+        return (c["in_channels"], c["height"], c["width"])
+
+    @property
+    def class_names(self):
+        """The class names saved with the network, or None."""
+        names = [lib.alexnet_network_class_name(self._ptr, i) for i in range(self.num_classes)]
+        return None if names[0] is None else [n.decode() for n in names]
+
+    @class_names.setter
+    def class_names(self, names):
+        if names is None:
+            check(lib.alexnet_network_set_class_names(self._ptr, None, 0))
+            return
+        encoded = [str(n).encode() for n in names]
+        array = (ctypes.c_char_p * len(encoded))(*encoded)
+        check(lib.alexnet_network_set_class_names(self._ptr, array, len(encoded)))
+
+    # -- parameters ------------------------------------------------------------------------
+    def param_names(self):
+        """Canonical parameter names in network order: conv1.weight ... fc8.bias."""
+        return [lib.alexnet_network_param_name(self._ptr, i).decode()
+                for i in range(lib.alexnet_network_param_count(self._ptr))]
+
+    def _views(self, name):
+        value, grad = ctypes.c_void_p(), ctypes.c_void_p()
+        check(lib.alexnet_network_param(self._ptr, name.encode(), ctypes.byref(value),
+                                        ctypes.byref(grad)))
+        return tensor_view(value, self._native), tensor_view(grad, self._native)
+
+    def param(self, name):
+        """A writable numpy view of a parameter, by canonical or torchvision name."""
+        return self._views(name)[0]
+
+    def grad(self, name):
+        """A numpy view of a parameter's gradient (written by backward)."""
+        return self._views(name)[1]
+
+    def params(self):
+        """{name: writable numpy view} for every parameter, in PyTorch layouts."""
+        return {name: self.param(name) for name in self.param_names()}
+
+    def grads(self):
+        return {name: self.grad(name) for name in self.param_names()}
+
+    # -- running ---------------------------------------------------------------------------
+    def forward(self, x, training=False):
+        """Logits [N, num_classes] for images x [N, C, H, W] (float32; a C-contiguous float32
+        array is used in place, anything else is converted). training=True applies dropout and
+        keeps what backward() needs."""
+        x = as_float32(x, "x")
+        logits = np.empty((x.shape[0] if x.ndim else 0, self.num_classes), dtype=np.float32)
+        with WrappedArray(x) as tx, WrappedArray(logits) as ty:
+            check(lib.alexnet_network_forward(self._ptr, tx, ty, 1 if training else 0))
+        self._batch = x.shape[0] if training else 0
+        return logits
+
+    def backward(self, labels):
+        """After forward(training=True): the mean cross-entropy against labels, and every
+        parameter's gradient written."""
+        # Without a training forward the library refuses before reading any label.
+        labels = labels_for(labels, self._batch) if self._batch else np.zeros(1, np.int32)
+        loss = c_float()
+        check(lib.alexnet_network_backward(self._ptr, labels.ctypes.data_as(c_int32_p),
+                                           ctypes.byref(loss)))
+        return loss.value
+
+    def predict(self, x):
+        """Class probabilities (softmax of the logits) for images x [N, C, H, W]."""
+        logits = self.forward(x)
+        with WrappedArray(logits) as t:
+            check(lib.alexnet_softmax(t, t))
+        return logits
+
+    def predict_ten_crop(self, image):
+        """The paper's test-time averaging over ten crops of one image [C, H, W] at least the
+        input size: class probabilities [num_classes]."""
+        image = as_float32(image, "image")
+        out = np.empty(self.num_classes, dtype=np.float32)
+        with WrappedArray(image) as t:
+            check(lib.alexnet_predict_ten_crop(self._ptr, t,
+                                               out.ctypes.data_as(ctypes.POINTER(c_float))))
+        return out
+
+    # -- files -----------------------------------------------------------------------------
+    def save(self, path):
+        """Writes the configuration, seed, class names and weights (safetensors, crash-safe)."""
+        check(lib.alexnet_network_save(self._ptr, str(path).encode()))
+
+    def load_weights(self, path):
+        """Loads weights from our files or a PyTorch state_dict saved as safetensors; on error
+        the network is unchanged."""
+        check(lib.alexnet_network_load_weights(self._ptr, str(path).encode()))
+
+    def __repr__(self):
+        if self._native is None:
+            return "<alexnet.Network (closed)>"
+        c = self.config
+        return (f"<alexnet.Network {c['arch']} {c['in_channels']}x{c['height']}x{c['width']} "
+                f"-> {c['num_classes']} classes>")
+
+
+def labels_for(labels, batch):
+    """Labels as a C-contiguous int32 array of exactly `batch` entries (the library reads that
+    many)."""
+    labels = np.ascontiguousarray(labels, dtype=np.int32)
+    if labels.shape != (batch,):
+        raise ValueError(f"labels must have shape ({batch},) for a batch of {batch}, "
+                         f"not {labels.shape}")
+    return labels

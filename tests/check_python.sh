@@ -1,0 +1,8 @@
+#!/bin/sh
+# The Python package's pytest suite against this build (the README's Python quick start and
+# examples/python_train_classify.py run against an installed copy: tests/check_install.sh).
+set -eu
+src=$1
+export ALEXNET_LIBRARY="$2"
+python=$3
+"$python" -m pytest -q -p no:cacheprovider "$src/bindings/python/tests"

@@ -3,6 +3,7 @@
  * inserted runs) with a seeded generator, so every run is the same. Each parse must either succeed
  * with a consistent result or fail with ALEXNET_ERR_FORMAT; under the sanitizer build any memory
  * error or undefined behaviour fails the test. */
+#include "file_helpers.h"
 #include "image_fixtures.h"
 #include "network_helpers.h"
 
@@ -13,19 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-static uint8_t *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *data = malloc(*size);
-    ck_assert_uint_eq(fread(data, 1, *size, f), *size);
-    fclose(f);
-    return data;
-}
 
 /* A damaged copy of `data` (at most twice its size plus 64 bytes). */
 static uint8_t *mutate(const uint8_t *data, size_t size, uint64_t iteration, size_t *out_size)
@@ -116,7 +104,7 @@ static uint8_t *fixture(int jpeg, size_t *size)
         pixels[i] = (uint8_t)(i * 7 % 251);
     ck_assert(jpeg ? fixture_write_jpg(path, w, h, 3, pixels, 75)
                    : fixture_write_png(path, w, h, 3, pixels));
-    uint8_t *data = read_file(path, size);
+    uint8_t *data = read_bytes(path, size);
     unlink(path);
     return data;
 }
@@ -210,7 +198,7 @@ START_TEST(weight_loading_survives_damaged_headers)
     alexnet_network *net = mini_network(15, 0.0f, 1);
     ck_assert_ok(alexnet_network_save(net, path));
     size_t size;
-    uint8_t *valid = read_file(path, &size);
+    uint8_t *valid = read_bytes(path, &size);
     uint64_t header = 0;
     for (int i = 7; i >= 0; i--)
         header = header << 8 | valid[i];

@@ -1,0 +1,354 @@
+/* Images: decoding PNG and JPEG (and refusing hostile files), preprocessing, the colour PCA and
+ * test-time ten-crop prediction. */
+#include "file_helpers.h"
+#include "image_fixtures.h"
+#include "network_helpers.h"
+
+#include "augment.h"
+#include "rng.h"
+
+#include <math.h>
+
+/* A test pattern: distinct values per channel and position. */
+static uint8_t *pattern(int w, int h, int c)
+{
+    uint8_t *p = malloc((size_t)w * h * c);
+    for (int i = 0; i < w * h; i++)
+        for (int k = 0; k < c; k++)
+            p[i * c + k] = (uint8_t)((i * 37 + k * 91 + 11) % 256);
+    return p;
+}
+
+static float pixel(alexnet_tensor *t, int c, int y, int x)
+{
+    return alexnet_tensor_data(
+        t)[((int64_t)c * alexnet_tensor_dim(t, 1) + y) * alexnet_tensor_dim(t, 2) + x];
+}
+
+/* ---- decoding ---------------------------------------------------------------------------- */
+
+START_TEST(png_decodes_exactly_in_grey_rgb_and_rgba)
+{
+    const int w = 7, h = 5; /* odd sizes */
+    for (int channels = 1; channels <= 4; channels++) {
+        if (channels == 2)
+            continue;
+        uint8_t *p = pattern(w, h, channels);
+        const char *path = in_dir("fixture.png");
+        ck_assert(fixture_write_png(path, w, h, channels, p));
+        alexnet_tensor *rgb = NULL, *grey = NULL;
+        ck_assert_ok(alexnet_image_load(&rgb, path, 3));
+        ck_assert_ok(alexnet_image_load(&grey, path, 1));
+        ck_assert_int_eq(alexnet_tensor_dim(rgb, 0), 3);
+        ck_assert_int_eq(alexnet_tensor_dim(rgb, 1), h);
+        ck_assert_int_eq(alexnet_tensor_dim(rgb, 2), w);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                const uint8_t *px = p + (y * w + x) * channels;
+                for (int k = 0; k < 3; k++) { /* grey is replicated, alpha dropped */
+                    float want = px[channels == 1 ? 0 : k] / 255.0f;
+                    ck_assert_float_eq_tol(pixel(rgb, k, y, x), want, 1e-6f);
+                }
+                float luma = channels == 1 ? px[0] : (px[0] * 77 + px[1] * 150 + px[2] * 29) >> 8;
+                ck_assert_float_eq_tol(pixel(grey, 0, y, x), luma / 255.0f, 1.01f / 255.0f);
+            }
+        alexnet_tensor_free(rgb);
+        alexnet_tensor_free(grey);
+        free(p);
+    }
+}
+END_TEST
+
+START_TEST(jpeg_decodes_close_to_the_original)
+{
+    const int w = 33, h = 17;
+    uint8_t *p = malloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++) /* smooth, so JPEG at quality 100 keeps it closely */
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < 3; k++)
+                p[(y * w + x) * 3 + k] = (uint8_t)(40 + 4 * x + 3 * y + 20 * k);
+    const char *path = in_dir("fixture.jpg");
+    ck_assert(fixture_write_jpg(path, w, h, 3, p, 100));
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_image_load(&t, path, 3));
+    double worst = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < 3; k++)
+                worst = fmax(worst, fabs(pixel(t, k, y, x) - p[(y * w + x) * 3 + k] / 255.0));
+    ck_assert_msg(worst < 8.0 / 255.0, "JPEG round trip off by %g", worst * 255);
+    /* From memory too. */
+    size_t size;
+    uint8_t *bytes = read_bytes(path, &size);
+    alexnet_tensor *m = NULL;
+    ck_assert_ok(alexnet_image_decode(&m, bytes, size, 3));
+    ck_assert_mem_eq(alexnet_tensor_data(m), alexnet_tensor_data(t),
+                     sizeof(float) * (size_t)alexnet_tensor_numel(t));
+    free(bytes);
+    free(p);
+    alexnet_tensor_free(t);
+    alexnet_tensor_free(m);
+}
+END_TEST
+
+/* A PNG whose header claims width x height (stb_image does not check CRCs). */
+static void write_png_header(const char *path, uint32_t width, uint32_t height)
+{
+    uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0,   0,   0,   13, 'I', 'H', 'D',
+                     'R',  0,   0,   0,   0,    0,    0,    0,    0,   8,   2,   0,  0,   0,   0,
+                     0,    0,   0,   0,   0,    0,    0,    'I',  'D', 'A', 'T', 0,  0,   0,   0};
+    for (int i = 0; i < 4; i++) {
+        png[16 + i] = (uint8_t)(width >> (24 - 8 * i));
+        png[20 + i] = (uint8_t)(height >> (24 - 8 * i));
+    }
+    write_bytes(path, png, sizeof png);
+}
+
+START_TEST(hostile_images_are_clear_errors)
+{
+    alexnet_tensor *t = (alexnet_tensor *)&t;
+    const int w = 40, h = 30;
+    uint8_t *p = pattern(w, h, 3);
+    char png[512], jpg[512]; /* in_dir's buffers are reused below */
+    snprintf(png, sizeof png, "%s", in_dir("good.png"));
+    snprintf(jpg, sizeof jpg, "%s", in_dir("good.jpg"));
+    ck_assert(fixture_write_png(png, w, h, 3, p));
+    ck_assert(fixture_write_jpg(jpg, w, h, 3, p, 90));
+    size_t png_size, jpg_size;
+    uint8_t *png_bytes = read_bytes(png, &png_size), *jpg_bytes = read_bytes(jpg, &jpg_size);
+
+    write_bytes(in_dir("half.png"), png_bytes, png_size / 2);
+    ck_assert_fails(alexnet_image_load(&t, in_dir("half.png"), 3), ALEXNET_ERR_FORMAT,
+                    "half.png': the PNG data is damaged or truncated");
+    ck_assert_ptr_null(t);
+    write_bytes(in_dir("half.jpg"), jpg_bytes, jpg_size / 2);
+    alexnet_status st = alexnet_image_load(&t, in_dir("half.jpg"), 3);
+    /* stb_image fills a JPEG cut short with grey, as libjpeg does; either outcome is safe. */
+    if (st != ALEXNET_OK)
+        ck_assert_ptr_nonnull(strstr(alexnet_last_error(), "half.jpg"));
+    alexnet_tensor_free(t);
+    write_bytes(in_dir("stub.jpg"), jpg_bytes, 20);
+    ck_assert_fails(alexnet_image_load(&t, in_dir("stub.jpg"), 3), ALEXNET_ERR_FORMAT,
+                    "stub.jpg': the JPEG");
+    write_bytes(in_dir("empty.png"), "", 0);
+    ck_assert_fails(alexnet_image_load(&t, in_dir("empty.png"), 3), ALEXNET_ERR_FORMAT,
+                    "neither a PNG nor a JPEG image (it is empty)");
+    const char text[] = "this is not a picture\n";
+    write_bytes(in_dir("text.jpg"), text, sizeof text - 1);
+    ck_assert_fails(alexnet_image_load(&t, in_dir("text.jpg"), 3), ALEXNET_ERR_FORMAT,
+                    "text.jpg' is neither a PNG nor a JPEG image");
+    write_png_header(in_dir("huge.png"), 100000, 100000);
+    ck_assert_fails(alexnet_image_load(&t, in_dir("huge.png"), 3), ALEXNET_ERR_FORMAT,
+                    "claims 100000x100000 pixels; images are limited to 16384 per side");
+    write_png_header(in_dir("big.png"), 16000, 16000); /* each side fine, the total is not */
+    ck_assert_fails(alexnet_image_load(&t, in_dir("big.png"), 3), ALEXNET_ERR_FORMAT,
+                    "claims 16000x16000 pixels");
+    /* Corrupt compressed data in the middle. */
+    for (size_t i = png_size / 2; i < png_size / 2 + 16; i++)
+        png_bytes[i] ^= 0x5a;
+    ck_assert_fails(alexnet_image_decode(&t, png_bytes, png_size, 3), ALEXNET_ERR_FORMAT,
+                    "image data': the PNG data is damaged");
+    ck_assert_fails(alexnet_image_load(&t, in_dir("absent.png"), 3), ALEXNET_ERR_IO,
+                    "absent.png': No such file");
+    ck_assert_fails(alexnet_image_load(&t, png, 2), ALEXNET_ERR_INVALID_ARGUMENT, "channels is 2");
+    ck_assert_fails(alexnet_image_decode(&t, NULL, 3, 3), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "'data' is NULL");
+    free(png_bytes);
+    free(jpg_bytes);
+    free(p);
+}
+END_TEST
+
+/* ---- preprocessing ------------------------------------------------------------------------- */
+
+static alexnet_tensor *numbered_image(int c, int h, int w)
+{
+    int64_t shape[3] = {c, h, w};
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_tensor_create(&t, 3, shape));
+    for (int64_t i = 0; i < alexnet_tensor_numel(t); i++)
+        alexnet_tensor_data(t)[i] = (float)(i + 1);
+    return t;
+}
+
+START_TEST(crops_flips_and_normalisation_are_exact)
+{
+    alexnet_tensor *image = numbered_image(3, 4, 5), *crop = NULL; /* checked: 2 channels */
+    ck_assert_ok(alexnet_image_crop(&crop, image, 1, 2, 2, 3));
+    const float want[] = {8, 9, 10, 13, 14, 15, 28, 29, 30, 33, 34, 35};
+    ck_assert_mem_eq(alexnet_tensor_data(crop), want, sizeof want);
+    alexnet_tensor_free(crop);
+    /* A window past the edges reads zeros: padding and cropping in one. */
+    ck_assert_ok(alexnet_image_crop(&crop, image, -1, 3, 3, 3));
+    const float padded[] = {0, 0, 0, 4, 5, 0, 9, 10, 0, 0, 0, 0, 24, 25, 0, 29, 30, 0};
+    ck_assert_mem_eq(alexnet_tensor_data(crop), padded, sizeof padded);
+    alexnet_tensor_free(crop);
+
+    ck_assert_ok(alexnet_image_flip(image));
+    const float flipped[] = {5, 4, 3, 2, 1, 10, 9, 8, 7, 6};
+    ck_assert_mem_eq(alexnet_tensor_data(image), flipped, sizeof flipped);
+    ck_assert_float_eq(alexnet_tensor_data(image)[20], 25.0f);
+    ck_assert_ok(alexnet_image_flip(image));
+
+    const float mean[3] = {1.0f, 20.0f, 0.0f}, std[3] = {2.0f, 4.0f, 1.0f};
+    ck_assert_ok(alexnet_image_normalize(image, mean, std));
+    ck_assert_float_eq(alexnet_tensor_data(image)[0], 0.0f);
+    ck_assert_float_eq(alexnet_tensor_data(image)[19], 9.5f);
+    ck_assert_float_eq(alexnet_tensor_data(image)[20], 0.25f);
+    const float zero_std[3] = {1.0f, 0.0f, 1.0f};
+    ck_assert_fails(alexnet_image_normalize(image, mean, zero_std), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "channel 1 has mean 20 and std 0");
+    int64_t bad_shape[2] = {4, 4};
+    alexnet_tensor *bad = NULL;
+    ck_assert_ok(alexnet_tensor_create(&bad, 2, bad_shape));
+    ck_assert_fails(alexnet_image_flip(bad), ALEXNET_ERR_SHAPE, "has shape [4, 4]");
+    alexnet_tensor_free(bad);
+    alexnet_tensor_free(image);
+}
+END_TEST
+
+START_TEST(resizing_keeps_aspect_and_values)
+{
+    int64_t shape[3] = {3, 300, 400};
+    alexnet_tensor *image = NULL, *out = NULL;
+    ck_assert_ok(alexnet_tensor_create(&image, 3, shape));
+    for (int64_t i = 0; i < alexnet_tensor_numel(image); i++)
+        alexnet_tensor_data(image)[i] = i < 120000 ? 0.25f : i < 240000 ? 0.5f : 0.75f;
+    ck_assert_ok(alexnet_image_resize_shorter(&out, image, 256));
+    ck_assert_int_eq(alexnet_tensor_dim(out, 1), 256);
+    ck_assert_int_eq(alexnet_tensor_dim(out, 2), 341);
+    for (int c = 0; c < 3; c++) /* a constant plane stays constant */
+        ck_assert_float_eq_tol(pixel(out, c, 100, 200), 0.25f * (c + 1), 1e-5f);
+    alexnet_tensor_free(out);
+    ck_assert_ok(alexnet_image_resize(&out, image, 7, 9));
+    ck_assert_int_eq(alexnet_tensor_numel(out), 3 * 7 * 9);
+    alexnet_tensor_free(out);
+    ck_assert_fails(alexnet_image_resize(&out, image, 0, 9), ALEXNET_ERR_INVALID_ARGUMENT, "0x9");
+    alexnet_tensor_free(image);
+}
+END_TEST
+
+START_TEST(png_round_trips_through_save)
+{
+    alexnet_tensor *image = numbered_image(3, 6, 5), *back = NULL;
+    for (int64_t i = 0; i < alexnet_tensor_numel(image); i++)
+        alexnet_tensor_data(image)[i] = (float)(i % 256) / 255.0f;
+    ck_assert_ok(alexnet_image_save_png(image, in_dir("saved.png")));
+    ck_assert_ok(alexnet_image_load(&back, in_dir("saved.png"), 3));
+    for (int64_t i = 0; i < alexnet_tensor_numel(image); i++)
+        ck_assert_float_eq_tol(alexnet_tensor_data(back)[i], alexnet_tensor_data(image)[i], 1e-6f);
+    alexnet_tensor_free(image);
+    alexnet_tensor_free(back);
+}
+END_TEST
+
+/* ---- colour PCA ---------------------------------------------------------------------------- */
+
+START_TEST(pca_recovers_a_known_colour_covariance)
+{
+    /* RGB = mean + A z with z ~ N(0, I): covariance A A^T, eigenvectors known by construction:
+     * A = Q diag(s) with Q orthonormal gives eigenvalues s^2 along Q's columns. */
+    const double q[3][3] = {{0.48, 0.60, 0.64}, {-0.80, 0.60, 0.00}, {-0.36, -0.48, 0.80}};
+    const double sd[3] = {0.20, 0.08, 0.02};
+    int64_t shape[3] = {3, 100, 100};
+    alexnet_tensor *images[4];
+    for (int k = 0; k < 4; k++) {
+        ck_assert_ok(alexnet_tensor_create(&images[k], 3, shape));
+        float *d = alexnet_tensor_data(images[k]);
+        for (int p = 0; p < 10000; p++) {
+            float z[4];
+            rng_normal4(7, (uint64_t)k, (uint64_t)p, z);
+            for (int c = 0; c < 3; c++) {
+                double v = 0.5;
+                for (int j = 0; j < 3; j++)
+                    v += q[j][c] * sd[j] * z[j]; /* rows of q are the components */
+                d[c * 10000 + p] = (float)v;
+            }
+        }
+    }
+    alexnet_color_pca pca;
+    ck_assert_ok(alexnet_color_pca_fit(&pca, (const alexnet_tensor *const *)images, 4));
+    for (int j = 0; j < 3; j++) {
+        ck_assert_double_eq_tol(pca.eigenvalues[j], sd[j] * sd[j], 0.05 * sd[j] * sd[j]);
+        double dot = 0;
+        for (int c = 0; c < 3; c++)
+            dot += pca.eigenvectors[c][j] * q[j][c];
+        ck_assert_msg(fabs(dot) > 0.99, "component %d: |cos| = %f", j, fabs(dot));
+    }
+    /* The jitter adds P (alpha * lambda): along the first component only, here. */
+    float alpha[3] = {2.0f, 0.0f, 0.0f};
+    float before = alexnet_tensor_data(images[0])[5];
+    ck_assert_ok(alexnet_image_color_jitter(images[0], &pca, alpha));
+    ck_assert_float_eq_tol(alexnet_tensor_data(images[0])[5] - before,
+                           pca.eigenvectors[0][0] * 2.0f * pca.eigenvalues[0], 1e-6f);
+    for (int k = 0; k < 4; k++)
+        alexnet_tensor_free(images[k]);
+}
+END_TEST
+
+START_TEST(ten_crop_averages_corners_centre_and_mirrors)
+{
+    int tops[5], lefts[5];
+    ten_crop_positions(256, 256, 227, 227, tops, lefts);
+    const int want_tops[5] = {0, 0, 29, 29, 14}, want_lefts[5] = {0, 29, 0, 29, 14};
+    ck_assert_mem_eq(tops, want_tops, sizeof tops);
+    ck_assert_mem_eq(lefts, want_lefts, sizeof lefts);
+
+    alexnet_network *net = mini_network(15, 0.5f, 9);
+    alexnet_tensor *image = numbered_image(1, 19, 17);
+    for (int64_t i = 0; i < alexnet_tensor_numel(image); i++)
+        alexnet_tensor_data(image)[i] = sinf((float)i * 0.37f);
+    float probabilities[10];
+    ck_assert_ok(alexnet_predict_ten_crop(net, image, probabilities));
+    /* The same by hand: crops, mirrors, softmax, mean. */
+    double expected[10] = {0}, total = 0;
+    ten_crop_positions(19, 17, 15, 15, tops, lefts);
+    int64_t logit_shape[2] = {1, 10};
+    alexnet_tensor *logits = NULL;
+    ck_assert_ok(alexnet_tensor_create(&logits, 2, logit_shape));
+    for (int k = 0; k < 10; k++) {
+        alexnet_tensor *crop = NULL, *batch = NULL;
+        ck_assert_ok(alexnet_image_crop(&crop, image, tops[k % 5], lefts[k % 5], 15, 15));
+        if (k >= 5)
+            ck_assert_ok(alexnet_image_flip(crop));
+        int64_t shape[4] = {1, 1, 15, 15};
+        ck_assert_ok(alexnet_tensor_wrap(&batch, 4, shape, alexnet_tensor_data(crop)));
+        ck_assert_ok(alexnet_network_forward(net, batch, logits, 0));
+        ck_assert_ok(alexnet_softmax(logits, logits));
+        for (int c = 0; c < 10; c++)
+            expected[c] += alexnet_tensor_data(logits)[c] / 10.0;
+        alexnet_tensor_free(batch);
+        alexnet_tensor_free(crop);
+    }
+    for (int c = 0; c < 10; c++) {
+        ck_assert_double_eq_tol(probabilities[c], expected[c], 1e-5);
+        total += probabilities[c];
+    }
+    ck_assert_double_eq_tol(total, 1.0, 1e-5);
+    alexnet_tensor *small = numbered_image(1, 14, 20);
+    ck_assert_fails(alexnet_predict_ten_crop(net, small, probabilities), ALEXNET_ERR_SHAPE,
+                    "at least 15x15");
+    alexnet_tensor_free(small);
+    alexnet_tensor_free(logits);
+    alexnet_tensor_free(image);
+    alexnet_network_free(net);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("images");
+    TCase *tc = tcase_create("images");
+    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, png_decodes_exactly_in_grey_rgb_and_rgba);
+    tcase_add_test(tc, jpeg_decodes_close_to_the_original);
+    tcase_add_test(tc, hostile_images_are_clear_errors);
+    tcase_add_test(tc, crops_flips_and_normalisation_are_exact);
+    tcase_add_test(tc, resizing_keeps_aspect_and_values);
+    tcase_add_test(tc, png_round_trips_through_save);
+    tcase_add_test(tc, pca_recovers_a_known_colour_covariance);
+    tcase_add_test(tc, ten_crop_averages_corners_centre_and_mirrors);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -184,7 +184,7 @@ static alexnet_status save_filters(alexnet_network *net, const char *path)
         return st;
     const int n = (int)alexnet_tensor_dim(w, 0), c = (int)alexnet_tensor_dim(w, 1);
     const int k = (int)alexnet_tensor_dim(w, 2);
-    const int zoom = k < 8 ? 24 / k : 2, cell = k * zoom + 2;
+    const int zoom = k < 8 ? 48 / k : 4, cell = k * zoom + 2;
     const int columns = (int)ceil(sqrt((double)n)), rows = (n + columns - 1) / columns;
     const int out_c = c == 3 ? 3 : 1;
     int64_t shape[3] = {out_c, rows * cell, columns * cell};

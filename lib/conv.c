@@ -43,9 +43,10 @@ static int conv_chunk(shape out, int batch, int parts)
     return chunk < 1 ? 1 : chunk;
 }
 
-/* A part's scratch: [columns | gathered output or gradient | weight gradient | bias gradient]. */
+/* A part's scratch: [columns | gathered output or gradient | weight gradient | bias gradient |
+ * one padded image]. */
 typedef struct conv_scratch {
-    float *col, *buf, *dweight, *dbias;
+    float *col, *buf, *dweight, *dbias, *padded;
 } conv_scratch;
 
 static size_t conv_rows(const layer *l)
@@ -55,10 +56,11 @@ static size_t conv_rows(const layer *l)
 
 static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch, int parts)
 {
-    (void)in;
     size_t cols = (size_t)conv_chunk(out, batch, parts) * out.h * out.w;
     return round_up(conv_rows(l) * cols) + round_up((size_t)out.c * cols) +
-           round_up(layer_weight_floats(l)) + round_up((size_t)out.c);
+           round_up(layer_weight_floats(l)) + round_up((size_t)out.c) +
+           round_up(im2col_padded_floats(
+               &(conv_geometry){.channels = in.c, .height = in.h, .width = in.w, .pad = l->conv.pad}));
 }
 
 static conv_scratch conv_scratch_of(const layer *l, const layer_call *call, int part)
@@ -70,6 +72,7 @@ static conv_scratch conv_scratch_of(const layer *l, const layer_call *call, int 
     s.buf = s.col + round_up(conv_rows(l) * cols);
     s.dweight = s.buf + round_up((size_t)call->out_shape.c * cols);
     s.dbias = s.dweight + round_up(layer_weight_floats(l));
+    s.padded = s.dbias + round_up((size_t)call->out_shape.c);
     return s;
 }
 
@@ -82,19 +85,14 @@ typedef struct conv_job {
     size_t rows, rows_per_group; /* K and K / groups */
     size_t out_per_group;        /* M / groups */
     const float *col;            /* within-image split: the shared unfolding */
-    const float *image;
+    const float *image; /* padded */
     float *image_out;
     int active; /* backward: parts that had images, and their gradients */
     const float *part_dweight[PARALLEL_MAX_PARTS];
     const float *part_dbias[PARALLEL_MAX_PARTS];
 } conv_job;
 
-/* The caller's storage for the gather table of small maps. */
-typedef struct gather_storage {
-    int32_t table[IM2COL_GATHER_MAX_ENTRIES];
-} gather_storage;
-
-static conv_job conv_job_of(const layer *l, const layer_call *call, gather_storage *gather)
+static conv_job conv_job_of(const layer *l, const layer_call *call)
 {
     conv_job j = {.l = l, .call = call};
     j.geometry = (conv_geometry){
@@ -107,10 +105,6 @@ static conv_job conv_job_of(const layer *l, const layer_call *call, gather_stora
         .out_h = call->out_shape.h,
         .out_w = call->out_shape.w,
     };
-    if (im2col_wants_gather(&j.geometry)) {
-        im2col_gather_table(&j.geometry, gather->table);
-        j.geometry.gather = gather->table;
-    }
     j.chunk = conv_chunk(call->out_shape, call->batch, call->parts);
     j.hw = (size_t)call->out_shape.h * call->out_shape.w;
     j.in_size = shape_size(call->in_shape);
@@ -121,12 +115,21 @@ static conv_job conv_job_of(const layer *l, const layer_call *call, gather_stora
     return j;
 }
 
-static void unfold_chunk(const conv_job *j, const float *images, int count, float *col)
+/* The image with its zero border: written to `buf`, or the image itself when there is none. */
+static const float *padded_image(const conv_job *j, const float *image, float *buf)
+{
+    if (j->geometry.pad == 0)
+        return image;
+    im2col_pad(&j->geometry, image, buf);
+    return buf;
+}
+
+static void unfold_chunk(const conv_job *j, const float *images, int count, conv_scratch *s)
 {
     size_t cols = (size_t)count * j->hw;
     for (int c = 0; c < count; c++)
-        im2col(&j->geometry, images + (size_t)c * j->in_size, col + (size_t)c * j->hw, cols, 0,
-               (int)j->rows);
+        im2col(&j->geometry, padded_image(j, images + (size_t)c * j->in_size, s->padded),
+               s->col + (size_t)c * j->hw, cols, 0, (int)j->rows);
 }
 
 static void conv_forward_images(void *ctx, int64_t begin, int64_t end, int part)
@@ -138,7 +141,7 @@ static void conv_forward_images(void *ctx, int64_t begin, int64_t end, int part)
     for (int64_t n0 = begin; n0 < end; n0 += j->chunk) {
         int count = (int)(end - n0 < j->chunk ? end - n0 : j->chunk);
         size_t cols = (size_t)count * j->hw;
-        unfold_chunk(j, j->call->in + (size_t)n0 * j->in_size, count, s.col);
+        unfold_chunk(j, j->call->in + (size_t)n0 * j->in_size, count, &s);
         float *dst = count == 1 ? j->call->out + (size_t)n0 * j->out_size : s.buf;
         for (int g = 0; g < groups; g++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->out_per_group, (int)cols,
@@ -192,15 +195,15 @@ static void conv_multiply_channels(void *ctx, int64_t begin, int64_t end, int pa
 
 static void conv_forward(const layer *l, const layer_call *call)
 {
-    gather_storage gather;
-    conv_job j = conv_job_of(l, call, &gather);
+    conv_job j = conv_job_of(l, call);
     if (call->batch >= call->parts) {
         parallel_run(call->parts, call->batch, conv_forward_images, &j);
         return;
     }
-    j.col = conv_scratch_of(l, call, 0).col;
+    conv_scratch s = conv_scratch_of(l, call, 0);
+    j.col = s.col;
     for (int n = 0; n < call->batch; n++) {
-        j.image = call->in + (size_t)n * j.in_size;
+        j.image = padded_image(&j, call->in + (size_t)n * j.in_size, s.padded);
         j.image_out = call->out + (size_t)n * j.out_size;
         parallel_run(call->parts, (int64_t)j.rows, conv_unfold_rows, &j);
         parallel_run(call->parts, l->conv.out_channels, conv_multiply_channels, &j);
@@ -219,7 +222,7 @@ static void conv_backward_images(void *ctx, int64_t begin, int64_t end, int part
     for (int64_t n0 = begin; n0 < end; n0 += j->chunk) {
         int count = (int)(end - n0 < j->chunk ? end - n0 : j->chunk);
         size_t cols = (size_t)count * j->hw;
-        unfold_chunk(j, call->in + (size_t)n0 * j->in_size, count, s.col);
+        unfold_chunk(j, call->in + (size_t)n0 * j->in_size, count, &s);
         const float *dout = call->dout + (size_t)n0 * j->out_size;
         if (count > 1) { /* NCHW -> [M, count * hw] */
             for (int c = 0; c < count; c++)
@@ -248,11 +251,9 @@ static void conv_backward_images(void *ctx, int64_t begin, int64_t end, int part
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)cols, (int)Mg, 1.0f,
                         l->weight + (size_t)g * Mg * Kg, (int)Kg, dout + (size_t)g * Mg * cols,
                         (int)cols, 0.0f, s.col + (size_t)g * Kg * cols, (int)cols);
-        for (int c = 0; c < count; c++) {
-            float *din = call->din + (size_t)(n0 + c) * j->in_size;
-            memset(din, 0, sizeof(float) * j->in_size);
-            col2im(&j->geometry, s.col + (size_t)c * j->hw, cols, din);
-        }
+        for (int c = 0; c < count; c++)
+            col2im(&j->geometry, s.col + (size_t)c * j->hw, cols, s.padded,
+                   call->din + (size_t)(n0 + c) * j->in_size);
     }
 }
 
@@ -279,8 +280,7 @@ static void conv_sum_parts(void *ctx, int64_t begin, int64_t end, int part)
 
 static void conv_backward(const layer *l, const layer_call *call)
 {
-    gather_storage gather;
-    conv_job j = conv_job_of(l, call, &gather);
+    conv_job j = conv_job_of(l, call);
     parallel_run(call->parts, call->batch, conv_backward_images, &j);
     for (int p = 0; p < call->parts; p++) {
         int64_t begin, end;

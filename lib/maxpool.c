@@ -28,6 +28,38 @@ typedef struct pool_job {
     const layer_call *call;
 } pool_job;
 
+/* One output row: the window's first element, then each further offset (i, j) in row-major order
+ * replaces it where it is greater or NaN. The loops run along the output row without branches, so
+ * they vectorize; an element-by-element scan mispredicts on every other comparison. */
+static void maxpool_row(const float *in, int W, int k, int s, int oy, int OW, float *out,
+                        int32_t *arg)
+{
+    const int first = oy * s * W;
+    for (int ox = 0; ox < OW; ox++)
+        out[ox] = in[first + ox * s];
+    if (arg)
+        for (int ox = 0; ox < OW; ox++)
+            arg[ox] = first + ox * s;
+    for (int i = 0; i < k; i++)
+        for (int j = i == 0 ? 1 : 0; j < k; j++) {
+            const int at = (oy * s + i) * W + j;
+            const float *row = in + at;
+            if (arg) {
+                for (int ox = 0; ox < OW; ox++) {
+                    const float v = row[ox * s];
+                    const bool take = v > out[ox] || isnan(v);
+                    out[ox] = take ? v : out[ox];
+                    arg[ox] = take ? at + ox * s : arg[ox];
+                }
+            } else {
+                for (int ox = 0; ox < OW; ox++) {
+                    const float v = row[ox * s];
+                    out[ox] = v > out[ox] || isnan(v) ? v : out[ox];
+                }
+            }
+        }
+}
+
 static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int part)
 {
     (void)part;
@@ -41,22 +73,7 @@ static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int pa
         float *out = call->out + (size_t)p * OH * OW;
         int32_t *arg = call->aux ? (int32_t *)call->aux + (size_t)p * OH * OW : NULL;
         for (int oy = 0; oy < OH; oy++)
-            for (int ox = 0; ox < OW; ox++) {
-                int best_at = oy * s * W + ox * s;
-                float best = in[best_at];
-                for (int i = 0; i < k; i++)
-                    for (int jj = 0; jj < k; jj++) {
-                        int at = (oy * s + i) * W + ox * s + jj;
-                        float v = in[at];
-                        if (v > best || isnan(v)) {
-                            best = v;
-                            best_at = at;
-                        }
-                    }
-                out[oy * OW + ox] = best;
-                if (arg)
-                    arg[oy * OW + ox] = best_at;
-            }
+            maxpool_row(in, W, k, s, oy, OW, out + oy * OW, arg ? arg + oy * OW : NULL);
     }
 }
 

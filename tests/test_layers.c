@@ -234,6 +234,32 @@ START_TEST(maxpool_ties_go_to_first_maximum)
 }
 END_TEST
 
+/* PyTorch's rule: an element wins if it is greater than the maximum so far or NaN, so a NaN wins
+ * over every number and the last NaN of a window over earlier ones. */
+START_TEST(maxpool_nan_wins_as_in_pytorch)
+{
+    harness h;
+    memset(&h, 0, sizeof h);
+    h.l.ops = &maxpool_ops;
+    strcpy(h.l.name, "pool");
+    h.l.pool.kernel = 3;
+    h.l.pool.stride = 2;
+    harness_setup(&h, (shape){1, 3, 5}, 1, 1); /* two windows, sharing column 2 */
+    for (int i = 0; i < 15; i++)
+        h.x[i] = (float)i;
+    h.x[5] = NAN;  /* window 0 only: a NaN among larger numbers */
+    h.x[7] = NAN;  /* both windows: the later NaN of window 0, the first of window 1 */
+    h.x[13] = NAN; /* window 1: a later NaN still */
+    h.r[0] = 1.0f;
+    h.r[1] = 2.0f;
+    harness_backward(&h);
+    ck_assert(isnan(h.y[0]) && isnan(h.y[1]));
+    for (int i = 0; i < 15; i++)
+        ck_assert_float_eq(h.dx[i], i == 7 ? 1.0f : i == 13 ? 2.0f : 0.0f);
+    harness_free(&h);
+}
+END_TEST
+
 /* PyTorch's bins, written out: [floor(i*in/out), ceil((i+1)*in/out)). */
 static void adaptive_reference(const harness *h, double *out)
 {
@@ -456,6 +482,7 @@ int main(void)
     tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 4);
     tcase_add_test(tc, maxpool_takes_window_maximum_and_routes_gradient);
     tcase_add_test(tc, maxpool_ties_go_to_first_maximum);
+    tcase_add_test(tc, maxpool_nan_wins_as_in_pytorch);
     tcase_add_loop_test(tc, adaptive_avgpool_matches_pytorch_bins, 0, 5);
     tcase_add_loop_test(tc, linear_matches_matrix_product_and_finite_differences, 0, 3);
     tcase_add_test(tc, dropout_keeps_the_expected_fraction_scaled);

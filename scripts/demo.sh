@@ -2,7 +2,7 @@
 # The README's demo command: installs what is missing, builds, trains AlexNet (ALEXNET_ARCH_MINI)
 # on Debian's Fashion-MNIST with the default settings, prints the final test accuracy, classifies
 # a few test images with the saved model, and draws the pictures.
-#   scripts/demo.sh [OUTPUT_DIR] [train_fashion_mnist options, e.g. --epochs 30]
+#   scripts/demo.sh [OUTPUT_DIR] [train_fashion_mnist options, e.g. --epochs 30 --pad 2]
 set -eu
 cd "$(dirname "$0")/.."
 

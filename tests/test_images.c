@@ -127,9 +127,9 @@ START_TEST(hostile_images_are_clear_errors)
     if (st != ALEXNET_OK)
         ck_assert_ptr_nonnull(strstr(alexnet_last_error(), "half.jpg"));
     alexnet_tensor_free(t);
-    write_bytes(in_dir("stub.jpg"), jpg_bytes, 20);
-    ck_assert_fails(alexnet_image_load(&t, in_dir("stub.jpg"), 3), ALEXNET_ERR_FORMAT,
-                    "stub.jpg': the JPEG");
+    write_bytes(in_dir("short.jpg"), jpg_bytes, 20);
+    ck_assert_fails(alexnet_image_load(&t, in_dir("short.jpg"), 3), ALEXNET_ERR_FORMAT,
+                    "short.jpg': the JPEG");
     write_bytes(in_dir("empty.png"), "", 0);
     ck_assert_fails(alexnet_image_load(&t, in_dir("empty.png"), 3), ALEXNET_ERR_FORMAT,
                     "neither a PNG nor a JPEG image (it is empty)");

@@ -187,14 +187,20 @@ START_TEST(lrn_matches_pytorch_formula_and_finite_differences)
 }
 END_TEST
 
+/* The paper's overlapping pooling: 3x3 windows at stride 2. */
+static void make_maxpool(harness *h)
+{
+    memset(h, 0, sizeof *h);
+    h->l.ops = &maxpool_ops;
+    strcpy(h->l.name, "pool");
+    h->l.pool.kernel = 3;
+    h->l.pool.stride = 2;
+}
+
 START_TEST(maxpool_takes_window_maximum_and_routes_gradient)
 {
     harness h;
-    memset(&h, 0, sizeof h);
-    h.l.ops = &maxpool_ops;
-    strcpy(h.l.name, "pool");
-    h.l.pool.kernel = 3;
-    h.l.pool.stride = 2;
+    make_maxpool(&h);
     harness_setup(&h, (shape){2, 9, 8}, 3, 2);
     ck_assert_int_eq(h.out.h, 4);
     ck_assert_int_eq(h.out.w, 3);
@@ -217,11 +223,7 @@ END_TEST
 START_TEST(maxpool_ties_go_to_first_maximum)
 {
     harness h;
-    memset(&h, 0, sizeof h);
-    h.l.ops = &maxpool_ops;
-    strcpy(h.l.name, "pool");
-    h.l.pool.kernel = 3;
-    h.l.pool.stride = 2;
+    make_maxpool(&h);
     harness_setup(&h, (shape){1, 3, 3}, 1, 1);
     for (int i = 0; i < 9; i++)
         h.x[i] = 0.0f; /* after a ReLU, ties at zero are common */
@@ -239,11 +241,7 @@ END_TEST
 START_TEST(maxpool_nan_wins_as_in_pytorch)
 {
     harness h;
-    memset(&h, 0, sizeof h);
-    h.l.ops = &maxpool_ops;
-    strcpy(h.l.name, "pool");
-    h.l.pool.kernel = 3;
-    h.l.pool.stride = 2;
+    make_maxpool(&h);
     harness_setup(&h, (shape){1, 3, 5}, 1, 1); /* two windows, sharing column 2 */
     for (int i = 0; i < 15; i++)
         h.x[i] = (float)i;

@@ -7,7 +7,8 @@
  *     da_c = g_c s_c^-beta - (2 alpha beta / n) a_c (sum of g_c' b_c' / s_c' over the c' whose
  *            window holds c)
  *
- * Work is split over blocks of image rows; forward keeps s^-beta and 1 / s for backward.
+ * Work is split over blocks of image rows; forward keeps 1 / s for backward, which then needs no
+ * division (s^-beta = (1 / s)^beta).
  */
 #include "layer.h"
 #include "parallel.h"
@@ -27,11 +28,22 @@ static inline void pow_neg_beta(const float *s, int width, float beta, float *ou
     }
 }
 
-/* Forward keeps, per image, s^-beta and 1 / s: backward then needs no roots or divisions. */
+/* out[x] = r[x]^beta, for r = 1 / s: the same factor, from what forward keeps. */
+static inline void pow_beta(const float *r, int width, float beta, float *out)
+{
+    if (beta == 0.75f) {
+        for (int x = 0; x < width; x++)
+            out[x] = sqrtf(r[x]) * sqrtf(sqrtf(r[x]));
+    } else {
+        for (int x = 0; x < width; x++)
+            out[x] = powf(r[x], beta);
+    }
+}
+
 static size_t lrn_aux_floats(const layer *l, shape in, shape out)
 {
     (void)l, (void)out;
-    return 2 * shape_size(in);
+    return shape_size(in);
 }
 
 /* Work items are blocks of whole rows of one image: a block is contiguous within each channel,
@@ -51,15 +63,14 @@ static size_t lrn_scratch_floats(const layer *l, shape in, shape out, int batch,
     return (size_t)in.c * span + 3 * span;
 }
 
-/* Item -> its image, the offset of its first element within the image and the number of
- * elements per channel. */
-static void block_of(shape in, int64_t item, size_t *image, size_t *offset, int *span)
+/* Item -> the offset of its first element and the number of elements per channel. */
+static void block_of(shape in, int64_t item, size_t *base, int *span)
 {
     const int rows = rows_per_block(in), blocks = (in.h + rows - 1) / rows;
+    const int64_t image = item / blocks;
     const int y0 = (int)(item % blocks) * rows;
     const int y1 = y0 + rows < in.h ? y0 + rows : in.h;
-    *image = (size_t)(item / blocks);
-    *offset = (size_t)y0 * in.w;
+    *base = (size_t)image * in.c * in.h * in.w + (size_t)y0 * in.w;
     *span = (y1 - y0) * in.w;
 }
 
@@ -113,15 +124,14 @@ static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
     float *squares = call->scratch + (size_t)part * call->scratch_per_part; /* [C, span] */
     float *sums = squares + (size_t)C * most;                               /* [span] */
     float *scale = sums + most;                                             /* [span] */
-    float *own_factor = scale + most;                                       /* [span] */
+    float *factor = scale + most;                                           /* [span] */
     for (int64_t item = begin; item < end; item++) {
-        size_t image, offset;
+        size_t base;
         int W; /* the block's elements per channel */
-        block_of(call->in_shape, item, &image, &offset, &W);
-        const size_t base = image * C * plane + offset;
+        block_of(call->in_shape, item, &base, &W);
         const float *a = call->in + base;
         float *b = call->out + base;
-        float *kept = call->aux ? call->aux + 2 * image * C * plane + offset : NULL;
+        float *inverse = call->aux ? call->aux + base : NULL;
         for (int c = 0; c < C; c++)
             for (int x = 0; x < W; x++) {
                 float v = a[(size_t)c * plane + x];
@@ -131,17 +141,14 @@ static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
             window_sum(squares, W, C, c, n / 2, (n - 1) / 2, sums);
             const float *ac = a + (size_t)c * plane;
             float *bc = b + (size_t)c * plane;
-            float *factor = kept ? kept + (size_t)c * plane : own_factor;
             for (int x = 0; x < W; x++)
                 scale[x] = k + alpha_n * sums[x];
             pow_neg_beta(scale, W, beta, factor);
             for (int x = 0; x < W; x++)
                 bc[x] = ac[x] * factor[x];
-            if (kept) {
-                float *inverse = kept + (size_t)(C + c) * plane;
+            if (inverse != NULL)
                 for (int x = 0; x < W; x++)
-                    inverse[x] = 1.0f / scale[x];
-            }
+                    inverse[(size_t)c * plane + x] = 1.0f / scale[x];
         }
     }
 }
@@ -157,14 +164,13 @@ static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
     const size_t most = (size_t)rows_per_block(call->in_shape) * call->in_shape.w;
     float *t = call->scratch + (size_t)part * call->scratch_per_part; /* [C, span] */
     float *sums = t + (size_t)C * most;                               /* [span] */
+    float *factor = sums + most;                                      /* [span] */
     for (int64_t item = begin; item < end; item++) {
-        size_t image, offset;
+        size_t base;
         int W; /* the block's elements per channel */
-        block_of(call->in_shape, item, &image, &offset, &W);
-        const size_t base = image * C * plane + offset;
+        block_of(call->in_shape, item, &base, &W);
         const float *a = call->in + base, *b = call->out + base, *g = call->dout + base;
-        const float *factor = call->aux + 2 * image * C * plane + offset;
-        const float *inverse = factor + (size_t)C * plane;
+        const float *inverse = call->aux + base;
         float *da = call->din + base;
         for (int c = 0; c < C; c++)
             for (int x = 0; x < W; x++) {
@@ -175,8 +181,9 @@ static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
             /* c lies in the forward window of c' for c' in [c - (n-1)/2, c + n/2]. */
             window_sum(t, W, C, c, (n - 1) / 2, n / 2, sums);
             const size_t row = (size_t)c * plane;
+            pow_beta(inverse + row, W, beta, factor);
             for (int x = 0; x < W; x++)
-                da[row + x] = g[row + x] * factor[row + x] - coefficient * a[row + x] * sums[x];
+                da[row + x] = g[row + x] * factor[x] - coefficient * a[row + x] * sums[x];
         }
     }
 }

@@ -157,7 +157,7 @@ static alexnet_status open_split(const options *o, const char *split, alexnet_da
 static alexnet_status evaluate(alexnet_network *net, alexnet_loader *loader, int mirror,
                                double *accuracy, double *loss)
 {
-    alexnet_tensor *images = NULL, *logits = NULL, *probabilities = NULL, *mirrored = NULL;
+    alexnet_tensor *images = NULL, *logits = NULL, *probabilities = NULL;
     const int32_t *labels = NULL;
     int64_t correct = 0, seen = 0;
     double total_loss = 0.0;
@@ -171,13 +171,12 @@ static alexnet_status evaluate(alexnet_network *net, alexnet_loader *loader, int
             (st = alexnet_softmax(logits, probabilities)) != ALEXNET_OK)
             break;
         if (mirror) {
-            if ((st = alexnet_tensor_create(&mirrored, 2, shape)) != ALEXNET_OK ||
-                (st = alexnet_image_flip(images)) != ALEXNET_OK ||
+            if ((st = alexnet_image_flip(images)) != ALEXNET_OK ||
                 (st = alexnet_network_forward(net, images, logits, 0)) != ALEXNET_OK ||
-                (st = alexnet_softmax(logits, mirrored)) != ALEXNET_OK)
+                (st = alexnet_softmax(logits, logits)) != ALEXNET_OK)
                 break;
             float *p = alexnet_tensor_data(probabilities);
-            const float *q = alexnet_tensor_data(mirrored);
+            const float *q = alexnet_tensor_data(logits);
             for (int64_t i = 0; i < n * 10; i++)
                 p[i] = 0.5f * (p[i] + q[i]);
         }
@@ -194,12 +193,10 @@ static alexnet_status evaluate(alexnet_network *net, alexnet_loader *loader, int
         seen += n;
         alexnet_tensor_free(logits);
         alexnet_tensor_free(probabilities);
-        alexnet_tensor_free(mirrored);
-        logits = probabilities = mirrored = NULL;
+        logits = probabilities = NULL;
     }
     alexnet_tensor_free(logits);
     alexnet_tensor_free(probabilities);
-    alexnet_tensor_free(mirrored);
     *accuracy = seen ? (double)correct / (double)seen : 0.0;
     *loss = seen ? total_loss / (double)seen : 0.0;
     return st;

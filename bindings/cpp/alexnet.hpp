@@ -16,12 +16,17 @@
 namespace alexnet
 {
 
-// A failed call: what() is alexnet_last_error()'s sentence, status() the alexnet_status.
+// A failed call: what() is alexnet_last_error()'s sentence (or the wrapper's own, for a misuse it
+// catches before calling the library), status() the alexnet_status.
 class Error : public std::runtime_error
 {
   public:
     explicit Error(alexnet_status status)
         : std::runtime_error(alexnet_last_error()), status_(status)
+    {
+    }
+    Error(alexnet_status status, const std::string &message)
+        : std::runtime_error(message), status_(status)
     {
     }
     alexnet_status status() const noexcept
@@ -54,7 +59,7 @@ template <typename T, void (*Free)(T *)> struct Deleter {
 };
 } // namespace detail
 
-// An owned float32 tensor, dense and row-major.
+// An owned float32 tensor, dense and row-major. Move-only.
 class Tensor
 {
   public:
@@ -109,6 +114,8 @@ struct TensorView {
     }
 };
 
+// A network. Move-only: the C handle moves with it, so an Optimizer made for it stays valid when
+// the Network object is moved (into a container, say).
 class Network
 {
   public:
@@ -147,12 +154,24 @@ class Network
     Tensor forward(const Tensor &input, bool training = false)
     {
         Tensor logits({input.dim(0), config().num_classes});
+        training_batch_ = 0;
         check(alexnet_network_forward(handle_.get(), input.get(), logits.get(), training));
+        if (training)
+            training_batch_ = input.dim(0);
         return logits;
     }
 
+    // After forward(input, true): the mean cross-entropy against one label per image, and every
+    // parameter's gradient. Throws Error (ALEXNET_ERR_SHAPE) for a label count that is not the
+    // batch size; the C function reads exactly that many.
     float backward(const std::vector<int32_t> &labels)
     {
+        if (training_batch_ != 0 && static_cast<int64_t>(labels.size()) != training_batch_)
+            throw Error(ALEXNET_ERR_SHAPE, "alexnet::Network::backward: " +
+                                               std::to_string(labels.size()) +
+                                               " labels for a batch of " +
+                                               std::to_string(training_batch_) +
+                                               " images; one label per image is needed");
         float loss = 0.0f;
         check(alexnet_network_backward(handle_.get(), labels.data(), &loss));
         return loss;
@@ -192,15 +211,17 @@ class Network
     }
     std::unique_ptr<alexnet_network, detail::Deleter<alexnet_network, alexnet_network_free>>
         handle_;
+    int64_t training_batch_ = 0; // of the last training forward; 0 when there is none
 };
 
-// SGD with the paper's update rule; the network must outlive the optimizer.
+// SGD with the paper's update rule. Move-only. The network (the C handle inside the Network
+// object, which moving the object keeps) must outlive the optimizer.
 class Optimizer
 {
   public:
     Optimizer(Network &net, float learning_rate = 0.01f, float momentum = 0.9f,
               float weight_decay = 0.0005f)
-        : net_(&net)
+        : net_(net.get())
     {
         alexnet_sgd_config cfg;
         check(alexnet_sgd_config_init(&cfg));
@@ -215,9 +236,13 @@ class Optimizer
     float train_step(const Tensor &input, const std::vector<int32_t> &labels)
     {
         if (labels.size() != static_cast<size_t>(input.dim(0)))
-            throw std::invalid_argument("alexnet: one label per image is needed");
+            throw Error(ALEXNET_ERR_SHAPE, "alexnet::Optimizer::train_step: " +
+                                               std::to_string(labels.size()) +
+                                               " labels for a batch of " +
+                                               std::to_string(input.dim(0)) +
+                                               " images; one label per image is needed");
         float loss = 0.0f;
-        check(alexnet_train_step(net_->get(), handle_.get(), input.get(), labels.data(), &loss));
+        check(alexnet_train_step(net_, handle_.get(), input.get(), labels.data(), &loss));
         return loss;
     }
     void step()
@@ -234,7 +259,8 @@ class Optimizer
     }
 
   private:
-    Network *net_;
+    alexnet_network *net_; // not the Network object, which may move
+
     std::unique_ptr<alexnet_optimizer, detail::Deleter<alexnet_optimizer, alexnet_optimizer_free>>
         handle_;
 };

@@ -1,0 +1,177 @@
+// The C++ wrapper (bindings/cpp/alexnet.hpp) against moves, swaps, containers and wrong sizes.
+// Built like every suite, so it also runs under AddressSanitizer: a dangling pointer or an
+// over-read here is a test failure, not a silent wrong answer.
+#include "alexnet.hpp"
+#include "test_helpers.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace
+{
+
+alexnet::Network small_network(uint64_t seed)
+{
+    alexnet_config cfg;
+    alexnet::check(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.init = ALEXNET_INIT_HE;
+    cfg.dropout = 0.0f;
+    return alexnet::Network(cfg, seed);
+}
+
+alexnet::Tensor batch_of(int n, float value)
+{
+    alexnet::Tensor t({n, 1, 28, 28});
+    for (int64_t i = 0; i < t.numel(); i++)
+        t.data()[i] = value * static_cast<float>(i % 17) / 17.0f;
+    return t;
+}
+
+// The status and a phrase of the message of the alexnet::Error that `body` throws.
+template <typename Body> void expect_error(Body body, alexnet_status status, const char *phrase)
+{
+    try {
+        body();
+    } catch (const alexnet::Error &e) {
+        ck_assert_msg(e.status() == status, "status %d, expected %d: %s", (int)e.status(),
+                      (int)status, e.what());
+        ck_assert_msg(std::string(e.what()).find(phrase) != std::string::npos,
+                      "message \"%s\" lacks \"%s\"", e.what(), phrase);
+        return;
+    }
+    ck_abort_msg("no alexnet::Error was thrown (expected \"%s\")", phrase);
+}
+
+struct Model {
+    alexnet::Network net;
+    alexnet::Optimizer opt;
+    explicit Model(uint64_t seed) : net(small_network(seed)), opt(net, 0.01f)
+    {
+    }
+};
+
+} // namespace
+
+START_TEST(optimizer_survives_its_network_moving_in_a_vector)
+{
+    std::vector<Model> models;
+    for (uint64_t seed = 1; seed <= 9; seed++) // growth reallocates and moves every Model
+        models.emplace_back(seed);
+    alexnet::Tensor x = batch_of(2, 1.0f);
+    std::vector<int32_t> labels = {3, 7};
+    for (Model &m : models) {
+        float loss = m.opt.train_step(x, labels);
+        ck_assert(loss > 0.0f);
+    }
+    // Each optimizer updated its own network: the first model's weights moved, and differ from a
+    // fresh network of the same seed by exactly that update.
+    alexnet::Network fresh = small_network(1);
+    float before = fresh.param("fc8.bias").data()[3];
+    float after = models[0].net.param("fc8.bias").data()[3];
+    ck_assert_float_ne(before, after);
+}
+END_TEST
+
+START_TEST(moved_and_swapped_handles_keep_their_state)
+{
+    alexnet::Network a = small_network(1), b = small_network(2);
+    float a0 = a.param("conv1.weight").data()[0], b0 = b.param("conv1.weight").data()[0];
+    std::swap(a, b);
+    ck_assert_float_eq(a.param("conv1.weight").data()[0], b0);
+    ck_assert_float_eq(b.param("conv1.weight").data()[0], a0);
+
+    alexnet::Network c = std::move(a);
+    ck_assert_ptr_null(a.get());
+    ck_assert_float_eq(c.param("conv1.weight").data()[0], b0);
+    // A moved-from network reports its emptiness through the library, as an exception.
+    expect_error([&] { a.forward(batch_of(1, 1.0f)); }, ALEXNET_ERR_INVALID_ARGUMENT, "NULL");
+
+    alexnet::Optimizer opt(c);
+    alexnet::Optimizer moved = std::move(opt);
+    std::vector<int32_t> labels = {1};
+    ck_assert(moved.train_step(batch_of(1, 1.0f), labels) > 0.0f);
+    expect_error([&] { opt.step(); }, ALEXNET_ERR_INVALID_ARGUMENT, "NULL");
+
+    alexnet::Tensor t({2, 3}), u({4});
+    t.data()[5] = 2.5f;
+    std::swap(t, u);
+    ck_assert_int_eq(t.numel(), 4);
+    ck_assert_float_eq(u.data()[5], 2.5f);
+    std::vector<alexnet::Tensor> tensors;
+    for (int i = 0; i < 20; i++)
+        tensors.emplace_back(std::vector<int64_t>{i + 1});
+    ck_assert_int_eq(tensors[19].numel(), 20);
+}
+END_TEST
+
+START_TEST(training_and_optimizer_steps_through_the_wrapper)
+{
+    alexnet::Network net = small_network(3);
+    alexnet::Optimizer opt(net, 0.05f, 0.0f, 0.0f);
+    alexnet::Tensor x = batch_of(2, 1.0f);
+    std::vector<int32_t> labels = {4, 4};
+    net.forward(x, true);
+    float loss = net.backward(labels);
+    float grad = 0.0f;
+    {
+        alexnet_tensor *g = nullptr;
+        alexnet::check(alexnet_network_param(net.get(), "fc8.bias", nullptr, &g));
+        grad = alexnet_tensor_data(g)[4];
+    }
+    float bias = net.param("fc8.bias").data()[4];
+    opt.step();
+    // Plain SGD (no momentum, no decay): w <- w - lr * grad, exactly as float arithmetic does it.
+    ck_assert_float_eq(net.param("fc8.bias").data()[4], bias + -0.05f * grad);
+    ck_assert(loss > 0.0f);
+    ck_assert_float_eq(opt.learning_rate(), 0.05f);
+}
+END_TEST
+
+START_TEST(wrong_label_counts_are_refused_before_the_library_reads_them)
+{
+    alexnet::Network net = small_network(4);
+    alexnet::Optimizer opt(net);
+    alexnet::Tensor x = batch_of(2, 1.0f);
+    net.forward(x, true);
+    std::vector<int32_t> one = {1}, three = {1, 2, 3};
+    expect_error([&] { net.backward(one); }, ALEXNET_ERR_SHAPE, "1 labels for a batch of 2");
+    expect_error([&] { net.backward(three); }, ALEXNET_ERR_SHAPE, "3 labels for a batch of 2");
+    expect_error([&] { opt.train_step(x, one); }, ALEXNET_ERR_SHAPE, "1 labels for a batch of 2");
+    std::vector<int32_t> two = {1, 2};
+    ck_assert(net.backward(two) > 0.0f); // the right count still works after the refusals
+
+    // After an inference forward there is nothing to differentiate: the library says so.
+    net.forward(x, false);
+    expect_error([&] { net.backward(two); }, ALEXNET_ERR_STATE, "training");
+    std::vector<int32_t> out_of_range = {1, 10};
+    net.forward(x, true);
+    expect_error([&] { net.backward(out_of_range); }, ALEXNET_ERR_INVALID_ARGUMENT, "label");
+}
+END_TEST
+
+START_TEST(wrong_shapes_and_bad_files_arrive_as_exceptions)
+{
+    alexnet::Network net = small_network(5);
+    expect_error([&] { net.forward(alexnet::Tensor({1, 3, 28, 28})); }, ALEXNET_ERR_SHAPE,
+                 "[1, 3, 28, 28]");
+    expect_error([] { alexnet::Tensor t({2, 0}); }, ALEXNET_ERR_INVALID_ARGUMENT, "dimension 1");
+    expect_error([] { alexnet::Network::load("/nonexistent/model.safetensors"); },
+                 ALEXNET_ERR_IO, "/nonexistent/model.safetensors");
+    expect_error([&] { net.param("conv9.weight"); }, ALEXNET_ERR_INVALID_ARGUMENT, "conv9.weight");
+    ck_assert_str_eq(net.class_name(3).c_str(), "class 3");
+}
+END_TEST
+
+int main()
+{
+    Suite *s = suite_create("cpp_wrapper");
+    TCase *tc = tcase_create("cpp_wrapper");
+    tcase_add_test(tc, optimizer_survives_its_network_moving_in_a_vector);
+    tcase_add_test(tc, moved_and_swapped_handles_keep_their_state);
+    tcase_add_test(tc, training_and_optimizer_steps_through_the_wrapper);
+    tcase_add_test(tc, wrong_label_counts_are_refused_before_the_library_reads_them);
+    tcase_add_test(tc, wrong_shapes_and_bad_files_arrive_as_exceptions);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

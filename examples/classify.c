@@ -157,7 +157,12 @@ static int classify_file(alexnet_network *net, const alexnet_config *cfg, const 
     if (st == ALEXNET_OK)
         st = alexnet_image_normalize(resized, o->mean, o->std);
     if (st == ALEXNET_OK && o->ten_crop) {
-        st = alexnet_predict_ten_crop(net, resized, probabilities);
+        int64_t classes = cfg->num_classes;
+        alexnet_tensor *out = NULL;
+        st = alexnet_tensor_wrap(&out, 1, &classes, probabilities);
+        if (st == ALEXNET_OK)
+            st = alexnet_predict_ten_crop(net, resized, out);
+        alexnet_tensor_free(out);
     } else if (st == ALEXNET_OK) {
         const int h = (int)alexnet_tensor_dim(resized, 1), w = (int)alexnet_tensor_dim(resized, 2);
         st = alexnet_image_crop(&crop, resized, (h - cfg->in_height) / 2, (w - cfg->in_width) / 2,

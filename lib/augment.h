@@ -1,4 +1,5 @@
-/* Shared pieces of augmentation: colour statistics, ten-crop positions, softmax. */
+/* Shared pieces of augmentation (data only: nothing here runs a network): colour statistics and
+ * ten-crop positions. */
 #ifndef ALEXNET_AUGMENT_H
 #define ALEXNET_AUGMENT_H
 
@@ -15,8 +16,5 @@ alexnet_status color_pca_finish(const char *fn, const color_moments *m, alexnet_
 /* Corners (top-left, top-right, bottom-left, bottom-right) and centre of crops of crop_h x crop_w
  * from an h x w image. */
 void ten_crop_positions(int h, int w, int crop_h, int crop_w, int tops[5], int lefts[5]);
-
-/* Row-wise softmax (out may equal logits); in loss.c, beside the loss that shares it. */
-void softmax_rows(const float *logits, int64_t rows, int classes, float *out);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "augment.h"
 #include "error.h"
+#include "fileio.h"
 #include "idx.h"
 #include "image.h"
 #include "rng.h"
@@ -153,9 +154,11 @@ static bool is_image_name(const char *name)
 static alexnet_status list_dir(const char *fn, const char *dir, bool want_dirs, name_list *out)
 {
     DIR *d = opendir(dir);
-    if (d == NULL)
+    if (d == NULL) {
+        char reason[ERRNO_TEXT_SIZE];
         return error_set(ALEXNET_ERR_IO, "%s: cannot open the folder '%s': %s", fn, dir,
-                         strerror(errno));
+                         errno_text(errno, reason, sizeof reason));
+    }
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
@@ -287,8 +290,11 @@ alexnet_status alexnet_dataset_get(const alexnet_dataset *ds, int64_t index, ale
                                    int32_t *label)
 {
     static const char fn[] = "alexnet_dataset_get";
+    if (image != NULL)
+        *image = NULL;
+    if (label != NULL)
+        *label = 0;
     CHECK_NOT_NULL(fn, image);
-    *image = NULL;
     CHECK_NOT_NULL(fn, ds);
     CHECK_NOT_NULL(fn, label);
     if (index < 0 || index >= ds->count)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *errno_text(int code, char *buf, size_t size)
+const char *errno_text(int code, char *buf, size_t size)
 {
     if (strerror_r(code, buf, size) != 0)
         snprintf(buf, size, "error %d", code);

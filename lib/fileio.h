@@ -20,4 +20,8 @@ alexnet_status file_read_all(const char *fn, const char *path, size_t max_bytes,
 typedef alexnet_status (*file_writer)(FILE *file, void *ctx);
 alexnet_status file_write_atomic(const char *fn, const char *path, file_writer writer, void *ctx);
 
+/* The text of errno value `code`, written into buf (strerror is not thread-safe; this is). */
+enum { ERRNO_TEXT_SIZE = 128 };
+const char *errno_text(int code, char *buf, size_t size);
+
 #endif

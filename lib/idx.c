@@ -68,8 +68,11 @@ static alexnet_status gunzip(const char *fn, const char *path, const uint8_t *in
             }
             capacity = capacity * 2 > IDX_MAX_BYTES ? IDX_MAX_BYTES : capacity * 2;
             uint8_t *bigger = realloc(buffer, capacity);
-            if (bigger == NULL)
+            if (bigger == NULL) {
+                st = error_set(ALEXNET_ERR_OUT_OF_MEMORY,
+                               "%s: out of memory inflating '%s' (%zu bytes)", fn, path, capacity);
                 break;
+            }
             buffer = bigger;
         }
         size_t avail_in = size - consumed;

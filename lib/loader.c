@@ -6,6 +6,7 @@
  * random choice of a sample (crop, mirror, colour) is drawn from (seed, epoch, sample index), so
  * batches do not depend on timing, batch size or thread count. */
 #include "dataset.h"
+#include "config_struct.h"
 #include "error.h"
 #include "image.h"
 #include "memory.h"
@@ -18,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOADER_V1_SIZE (offsetof(alexnet_loader_config, callback_user) + sizeof(void *))
+/* Every field of the struct as of 1.0 is required. */
+#define LOADER_MIN_SIZE CONFIG_SIZE_THROUGH(alexnet_loader_config, callback_user)
 
 typedef enum slot_state { SLOT_EMPTY, SLOT_FILLING, SLOT_READY } slot_state;
 
@@ -133,10 +135,16 @@ static alexnet_status make_sample(alexnet_loader *ld, int64_t index, float *dest
         image_shorter_side_size(h, w, cfg->resize_shorter, &rh, &rw);
         float *resized =
             ensure(&ld->scratch.resized, &ld->scratch.resized_floats, (size_t)c * rh * rw);
-        if (resized == NULL || !image_resize_into(image, c, h, w, resized, rh, rw)) {
+        if (resized == NULL) {
             alexnet_tensor_free(source);
-            return error_set(ALEXNET_ERR_OUT_OF_MEMORY, "%s: cannot resize sample %lld", fn,
-                             (long long)index);
+            return error_set(ALEXNET_ERR_OUT_OF_MEMORY,
+                             "%s: out of memory resizing sample %lld to %dx%d", fn,
+                             (long long)index, rh, rw);
+        }
+        if (!image_resize_into(image, c, h, w, resized, rh, rw)) {
+            alexnet_tensor_free(source);
+            return error_set(ALEXNET_ERR_INTERNAL, "%s: stb_image_resize failed on sample %lld",
+                             fn, (long long)index);
         }
         image = resized;
         h = rh;
@@ -263,19 +271,20 @@ alexnet_status alexnet_loader_create(alexnet_loader **out, const alexnet_dataset
     CHECK_NOT_NULL(fn, out);
     *out = NULL;
     CHECK_NOT_NULL(fn, ds);
-    CHECK_NOT_NULL(fn, cfg);
-    if (cfg->struct_size < LOADER_V1_SIZE)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                         "%s: cfg->struct_size is %zu; fill it with alexnet_loader_config_init", fn,
-                         cfg->struct_size);
-    alexnet_status st = check_config(fn, cfg, ds);
+    alexnet_loader_config full;
+    alexnet_loader_config_init(&full, 1, 1, 1);
+    alexnet_status st =
+        config_copy_in(fn, "alexnet_loader_config", &full, sizeof full, cfg, LOADER_MIN_SIZE);
     if (st != ALEXNET_OK)
+        return st;
+    cfg = &full;
+    if ((st = check_config(fn, cfg, ds)) != ALEXNET_OK)
         return st;
     alexnet_loader *ld = calloc(1, sizeof *ld);
     if (ld == NULL)
         return error_set(ALEXNET_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
     ld->ds = ds;
-    ld->cfg = *cfg;
+    ld->cfg = full;
     ld->batches = (ds->count + cfg->batch_size - 1) / cfg->batch_size;
     ld->order = malloc(sizeof *ld->order * (size_t)ds->count);
     const size_t floats = (size_t)cfg->batch_size * cfg->channels * cfg->height * cfg->width;
@@ -366,11 +375,13 @@ alexnet_status alexnet_loader_next(alexnet_loader *ld, alexnet_tensor **images,
                                    const int32_t **labels)
 {
     static const char fn[] = "alexnet_loader_next";
-    CHECK_NOT_NULL(fn, images);
-    *images = NULL;
+    if (images != NULL)
+        *images = NULL;
+    if (labels != NULL)
+        *labels = NULL;
     CHECK_NOT_NULL(fn, ld);
+    CHECK_NOT_NULL(fn, images);
     CHECK_NOT_NULL(fn, labels);
-    *labels = NULL;
     if (!ld->started)
         return error_set(ALEXNET_ERR_STATE,
                          "%s: no epoch has started; call alexnet_loader_start_epoch first", fn);

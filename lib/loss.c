@@ -1,6 +1,5 @@
 /* Softmax and the softmax cross-entropy loss, with the maximum subtracted before exponentiating. */
-#include "augment.h"
-#include "network.h"
+#include "loss.h"
 
 #include <math.h>
 

@@ -2,6 +2,7 @@
  * parameter and gradient arenas with their borrowed views, initialisation, lookup by name. */
 #include "network.h"
 
+#include "config_struct.h"
 #include "error.h"
 #include "memory.h"
 #include "parallel.h"
@@ -12,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The fields of the v1 contract; a caller's struct must hold at least these. */
-#define CONFIG_V1_SIZE (offsetof(alexnet_config, dropout) + sizeof(float))
+/* The fields every caller must set (through dropout); `init` and any later field are optional,
+ * and a struct_size that ends before them selects their defaults. */
+#define CONFIG_MIN_SIZE CONFIG_SIZE_THROUGH(alexnet_config, dropout)
 
 enum { MAX_CHANNELS = 64, MAX_SIDE = 4096, MAX_CLASSES = 1000000, PARAM_ALIGN_FLOATS = 16 };
 
@@ -42,21 +44,16 @@ static alexnet_status check_range(const char *fn, const char *field, long long v
 alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
                                       alexnet_config *full)
 {
-    if (cfg == NULL)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: argument 'cfg' is NULL", fn);
-    if (cfg->struct_size < CONFIG_V1_SIZE)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                         "%s: config.struct_size is %zu, smaller than any version of "
-                         "alexnet_config; fill the struct with alexnet_config_init first",
-                         fn, cfg->struct_size);
-    if (!arch_valid(cfg->arch))
+    alexnet_config caller_arch;
+    alexnet_status st = config_copy_in(fn, "alexnet_config", &caller_arch, sizeof caller_arch,
+                                       cfg, CONFIG_MIN_SIZE);
+    if (st != ALEXNET_OK)
+        return st;
+    if (!arch_valid(caller_arch.arch))
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: config.arch %d is unknown", fn,
-                         (int)cfg->arch);
-    arch_defaults(full, cfg->arch);
-    size_t known = cfg->struct_size < sizeof *full ? cfg->struct_size : sizeof *full;
-    memcpy(full, cfg, known);
-    full->struct_size = sizeof *full;
-    alexnet_status st;
+                         (int)caller_arch.arch);
+    arch_defaults(full, caller_arch.arch); /* the defaults of the fields an older caller lacks */
+    config_copy_in(fn, "alexnet_config", full, sizeof *full, cfg, CONFIG_MIN_SIZE);
     if ((st = check_range(fn, "in_channels", full->in_channels, 1, MAX_CHANNELS)) ||
         (st = check_range(fn, "in_height", full->in_height, 1, MAX_SIDE)) ||
         (st = check_range(fn, "in_width", full->in_width, 1, MAX_SIDE)) ||
@@ -286,16 +283,8 @@ alexnet_status alexnet_network_get_config(const alexnet_network *net, alexnet_co
 {
     static const char fn[] = "alexnet_network_get_config";
     CHECK_NOT_NULL(fn, net);
-    CHECK_NOT_NULL(fn, cfg);
-    if (cfg->struct_size < CONFIG_V1_SIZE)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                         "%s: cfg->struct_size is %zu; set it with alexnet_config_init first", fn,
-                         cfg->struct_size);
-    size_t size = cfg->struct_size < sizeof *cfg ? cfg->struct_size : sizeof *cfg;
-    alexnet_config copy = net->config;
-    copy.struct_size = size;
-    memcpy(cfg, &copy, size);
-    return ALEXNET_OK;
+    return config_copy_out(fn, "alexnet_config", cfg, &net->config, sizeof net->config,
+                           CONFIG_MIN_SIZE);
 }
 
 network_param *network_find_param(alexnet_network *net, const char *name)

@@ -90,9 +90,4 @@ alexnet_status network_check_labels(const char *fn, const alexnet_network *net,
 alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_config *cfg,
                            uint64_t seed, bool init);
 
-/* Mean softmax cross-entropy over the batch; writes d loss / d logits = (softmax - onehot) / N.
- * Labels must be valid. Returns the loss (non-finite when the logits are). */
-double softmax_cross_entropy(const float *logits, const int32_t *labels, int batch, int classes,
-                             float *dlogits);
-
 #endif

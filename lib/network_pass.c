@@ -8,6 +8,7 @@
 #include "error.h"
 #include "memory.h"
 #include "network.h"
+#include "loss.h"
 #include "parallel.h"
 
 #include <limits.h>

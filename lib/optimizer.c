@@ -4,6 +4,7 @@
  * An update is first computed without writing, so that a non-finite result changes nothing. */
 #include "optimizer.h"
 
+#include "config_struct.h"
 #include "error.h"
 #include "memory.h"
 #include "network.h"
@@ -14,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SGD_V1_SIZE (offsetof(alexnet_sgd_config, weight_decay) + sizeof(float))
-#define SCHEDULE_V1_SIZE (offsetof(alexnet_schedule_config, min_learning_rate) + sizeof(float))
+/* Every field of these structs as of 1.0 is required. */
+#define SGD_MIN_SIZE CONFIG_SIZE_THROUGH(alexnet_sgd_config, weight_decay)
+#define SCHEDULE_MIN_SIZE CONFIG_SIZE_THROUGH(alexnet_schedule_config, min_learning_rate)
 
 alexnet_status alexnet_sgd_config_init(alexnet_sgd_config *cfg)
 {
@@ -36,16 +38,11 @@ static bool valid_learning_rate(float lr)
 alexnet_status optimizer_sgd_resolve(const char *fn, const alexnet_sgd_config *cfg,
                                      alexnet_sgd_config *full)
 {
-    if (cfg == NULL)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: argument 'cfg' is NULL", fn);
-    if (cfg->struct_size < SGD_V1_SIZE)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                         "%s: cfg->struct_size is %zu; fill the struct with "
-                         "alexnet_sgd_config_init first",
-                         fn, cfg->struct_size);
     alexnet_sgd_config_init(full);
-    memcpy(full, cfg, cfg->struct_size < sizeof *full ? cfg->struct_size : sizeof *full);
-    full->struct_size = sizeof *full;
+    alexnet_status st =
+        config_copy_in(fn, "alexnet_sgd_config", full, sizeof *full, cfg, SGD_MIN_SIZE);
+    if (st != ALEXNET_OK)
+        return st;
     if (!valid_learning_rate(full->learning_rate))
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
                          "%s: learning_rate is %g; it must be finite and > 0", fn,
@@ -66,7 +63,10 @@ alexnet_status alexnet_schedule_config_init(alexnet_schedule_config *cfg,
     CHECK_NOT_NULL("alexnet_schedule_config_init", cfg);
     if (kind < ALEXNET_SCHEDULE_CONSTANT || kind > ALEXNET_SCHEDULE_PLATEAU)
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                         "alexnet_schedule_config_init: schedule kind %d is unknown", (int)kind);
+                         "alexnet_schedule_config_init: schedule kind %d is unknown; use "
+                         "ALEXNET_SCHEDULE_CONSTANT, ALEXNET_SCHEDULE_STEP or "
+                         "ALEXNET_SCHEDULE_PLATEAU",
+                         (int)kind);
     memset(cfg, 0, sizeof *cfg);
     cfg->struct_size = sizeof *cfg;
     cfg->kind = kind;
@@ -81,18 +81,16 @@ alexnet_status alexnet_schedule_config_init(alexnet_schedule_config *cfg,
 alexnet_status optimizer_schedule_resolve(const char *fn, const alexnet_schedule_config *cfg,
                                           alexnet_schedule_config *full)
 {
-    if (cfg == NULL)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: argument 'cfg' is NULL", fn);
-    if (cfg->struct_size < SCHEDULE_V1_SIZE)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                         "%s: cfg->struct_size is %zu; fill the struct with "
-                         "alexnet_schedule_config_init first",
-                         fn, cfg->struct_size);
-    alexnet_status st = alexnet_schedule_config_init(full, cfg->kind);
+    alexnet_schedule_config_init(full, ALEXNET_SCHEDULE_CONSTANT);
+    alexnet_status st = config_copy_in(fn, "alexnet_schedule_config", full, sizeof *full, cfg,
+                                       SCHEDULE_MIN_SIZE);
     if (st != ALEXNET_OK)
-        return error_prefix(st, "%s", fn);
-    memcpy(full, cfg, cfg->struct_size < sizeof *full ? cfg->struct_size : sizeof *full);
-    full->struct_size = sizeof *full;
+        return st;
+    if (full->kind < ALEXNET_SCHEDULE_CONSTANT || full->kind > ALEXNET_SCHEDULE_PLATEAU)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: schedule kind %d is unknown; use ALEXNET_SCHEDULE_CONSTANT, "
+                         "ALEXNET_SCHEDULE_STEP or ALEXNET_SCHEDULE_PLATEAU",
+                         fn, (int)full->kind);
     if (!(full->factor > 0.0f && full->factor < 1.0f))
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: factor is %g; it must be in (0, 1)", fn,
                          (double)full->factor);
@@ -207,6 +205,14 @@ alexnet_status alexnet_optimizer_set_learning_rate(alexnet_optimizer *opt, float
                          "%s: the learning rate %g is not finite and > 0", fn, (double)lr);
     opt->config.learning_rate = lr;
     return ALEXNET_OK;
+}
+
+alexnet_status alexnet_optimizer_get_config(const alexnet_optimizer *opt, alexnet_sgd_config *cfg)
+{
+    static const char fn[] = "alexnet_optimizer_get_config";
+    CHECK_NOT_NULL(fn, opt);
+    return config_copy_out(fn, "alexnet_sgd_config", cfg, &opt->config, sizeof opt->config,
+                           SGD_MIN_SIZE);
 }
 
 float alexnet_optimizer_learning_rate(const alexnet_optimizer *opt)

@@ -191,6 +191,20 @@ void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx)
     pthread_mutex_unlock(&p->busy);
 }
 
+/* A host that dlcloses the library must not keep threads that run its unmapped code: the workers
+ * are joined when the library is unloaded (or the process exits normally). A job still running on
+ * another thread is waited for. */
+__attribute__((destructor)) static void parallel_shutdown(void)
+{
+    pthread_mutex_lock(&config_lock);
+    pthread_mutex_lock(&the_pool.busy);
+    if (the_pool.threads > 1)
+        pool_stop(&the_pool);
+    configured_threads = 0;
+    pthread_mutex_unlock(&the_pool.busy);
+    pthread_mutex_unlock(&config_lock);
+}
+
 alexnet_status alexnet_set_num_threads(int threads)
 {
     if (threads < 0 || threads > MAX_THREADS)

@@ -1,10 +1,12 @@
 #include "safetensors.h"
 
 #include "error.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct dtype_info {
@@ -125,16 +127,33 @@ static alexnet_status parse_tensor(const char *fn, const char *label, const char
 #undef BAD
 }
 
+/* torch.save writes a zip archive (PyTorch 1.6 and later) or, before that, a raw pickle. Either
+ * read as safetensors gives a nonsensical header; when it does, name the real problem instead. */
+static bool is_pytorch_file(const uint8_t *buffer, size_t size)
+{
+    static const uint8_t zip_magic[4] = {'P', 'K', 3, 4};
+    if (size >= 4 && memcmp(buffer, zip_magic, 4) == 0)
+        return true;
+    return size >= 2 && buffer[0] == 0x80 && buffer[1] >= 2 && buffer[1] <= 5; /* PROTO op */
+}
+
 alexnet_status safetensors_parse(const char *fn, const char *label, const uint8_t *buffer,
                                  size_t size, safetensors *out)
 {
     memset(out, 0, sizeof *out);
+    const uint64_t n = size >= 8 ? read_le64(buffer) : 0;
+    if (is_pytorch_file(buffer, size) &&
+        (size < 8 || n > SAFETENSORS_MAX_HEADER || n > size - 8 || n < 2 || buffer[8] != '{'))
+        return error_set(ALEXNET_ERR_FORMAT,
+                         "%s: '%s' is a PyTorch file (torch.save's zip or pickle format, as in "
+                         ".pth and .pt files), not safetensors; convert it with "
+                         "tools/convert_torchvision.py IN.pth OUT.safetensors",
+                         fn, label);
     if (size < 8)
         return error_set(ALEXNET_ERR_FORMAT,
                          "%s: '%s' is %zu bytes, too short for a safetensors file (it starts "
                          "with an 8-byte header length)",
                          fn, label, size);
-    uint64_t n = read_le64(buffer);
     if (n > SAFETENSORS_MAX_HEADER)
         return error_set(ALEXNET_ERR_FORMAT,
                          "%s: '%s': the header length %llu exceeds the limit of %d bytes", fn,
@@ -306,7 +325,9 @@ alexnet_status safetensors_write(FILE *file, const st_entry *entries, size_t cou
             ok = fwrite(entries[i].data, sizeof(float), n, file) == n;
         }
     }
-    if (!ok)
-        return error_set(ALEXNET_ERR_IO, "%s", strerror(errno));
+    if (!ok) {
+        char reason[ERRNO_TEXT_SIZE];
+        return error_set(ALEXNET_ERR_IO, "%s", errno_text(errno, reason, sizeof reason));
+    }
     return ALEXNET_OK;
 }

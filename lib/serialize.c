@@ -264,40 +264,82 @@ static alexnet_status check_tensor(const char *fn, const char *path, const st_te
     return ALEXNET_OK;
 }
 
-/* Maps every non-optimizer tensor of the file onto a parameter (found[i] for parameter i),
- * checking names, dtypes and shapes; nothing is copied. */
-static alexnet_status match_weights(const char *fn, const char *path, alexnet_network *net,
-                                    const safetensors *st, const st_tensor **found)
+/* What a file's tensors hold: the network's weights, or a checkpoint's momentum buffers. */
+typedef enum tensor_role { ROLE_WEIGHTS, ROLE_MOMENTUM } tensor_role;
+
+/* The parameter that file tensor `name` of `role` stands for: its index, -1 for none, or -2 for a
+ * tensor of the other role (which this pass skips). */
+static int param_index_of(alexnet_network *net, const char *name, tensor_role role)
 {
+    if (is_momentum_name(name) != (role == ROLE_MOMENTUM))
+        return -2;
+    if (role == ROLE_WEIGHTS) {
+        const network_param *p = network_find_param(net, name);
+        return p == NULL ? -1 : (int)(p - net->params);
+    }
+    for (int i = 0; i < net->num_params; i++) {
+        char expected[64];
+        snprintf(expected, sizeof expected, MOMENTUM_PREFIX "%s" MOMENTUM_SUFFIX,
+                 net->params[i].name);
+        if (strcmp(expected, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Maps every tensor of `role` in the file onto a parameter (found[i] for parameter i), checking
+ * names, dtypes and shapes and that each parameter has exactly one; nothing is copied. */
+static alexnet_status match_tensors(const char *fn, const char *path, alexnet_network *net,
+                                    const safetensors *st, tensor_role role,
+                                    const st_tensor **found)
+{
+    const char *what = role == ROLE_WEIGHTS ? "the network's" : "the momentum of";
+    const char *named = role == ROLE_WEIGHTS ? "parameter" : "the momentum of";
     for (int i = 0; i < net->num_params; i++)
         found[i] = NULL;
     for (size_t k = 0; k < st->count; k++) {
         const st_tensor *t = &st->tensors[k];
-        if (is_momentum_name(t->name))
+        int i = param_index_of(net, t->name, role);
+        if (i == -2)
             continue;
-        network_param *p = network_find_param(net, t->name);
-        if (p == NULL)
-            return error_set(ALEXNET_ERR_FORMAT,
-                             "%s: '%s': tensor '%s' is not a parameter of this network (names are "
-                             "conv1.weight ... fc8.bias or torchvision's features.0.weight ...)",
-                             fn, path, t->name);
-        int i = (int)(p - net->params);
+        if (i < 0)
+            return role == ROLE_WEIGHTS
+                       ? error_set(ALEXNET_ERR_FORMAT,
+                                   "%s: '%s': tensor '%s' is not a parameter of this network "
+                                   "(names are conv1.weight ... fc8.bias or torchvision's "
+                                   "features.0.weight ...)",
+                                   fn, path, t->name)
+                       : error_set(ALEXNET_ERR_FORMAT,
+                                   "%s: '%s': tensor '%s' is not optimizer state", fn, path,
+                                   t->name);
         if (found[i])
-            return error_set(ALEXNET_ERR_FORMAT,
-                             "%s: '%s': tensors '%s' and '%s' both name parameter %s", fn, path,
-                             found[i]->name, t->name, p->name);
-        char role[64];
-        snprintf(role, sizeof role, "the network's %s", p->name);
-        alexnet_status status = check_tensor(fn, path, t, &p->value, role);
+            return error_set(ALEXNET_ERR_FORMAT, "%s: '%s': tensors '%s' and '%s' both name %s %s",
+                             fn, path, found[i]->name, t->name, named, net->params[i].name);
+        char role_text[64];
+        snprintf(role_text, sizeof role_text, "%s %s", what, net->params[i].name);
+        alexnet_status status = check_tensor(fn, path, t, &net->params[i].value, role_text);
         if (status != ALEXNET_OK)
             return status;
         found[i] = t;
     }
     for (int i = 0; i < net->num_params; i++)
         if (found[i] == NULL)
-            return error_set(ALEXNET_ERR_FORMAT, "%s: '%s' has no tensor for %s (or %s)", fn, path,
-                             net->params[i].name, net->params[i].torch_name);
+            return role == ROLE_WEIGHTS
+                       ? error_set(ALEXNET_ERR_FORMAT, "%s: '%s' has no tensor for %s (or %s)",
+                                   fn, path, net->params[i].name, net->params[i].torch_name)
+                       : error_set(ALEXNET_ERR_FORMAT, "%s: '%s' has no momentum for %s", fn,
+                                   path, net->params[i].name);
     return ALEXNET_OK;
+}
+
+/* A failure to build what a file describes is the file's fault (FORMAT), unless the memory ran
+ * out: that is reported as such, so a host does not give up on a good file. */
+static alexnet_status describes_invalid(alexnet_status status, const char *fn, const char *path,
+                                        const char *what)
+{
+    if (status == ALEXNET_ERR_OUT_OF_MEMORY)
+        return error_prefix(status, "%s: '%s'", fn, path);
+    return error_prefix(ALEXNET_ERR_FORMAT, "%s: '%s' holds %s", fn, path, what);
 }
 
 static void copy_weights(alexnet_network *net, const safetensors *st, const st_tensor **found)
@@ -316,7 +358,7 @@ alexnet_status alexnet_network_load_weights(alexnet_network *net, const char *pa
     if (st != ALEXNET_OK)
         return st;
     const st_tensor *found[NETWORK_MAX_PARAMS];
-    st = match_weights(fn, path, net, &file.st, found);
+    st = match_tensors(fn, path, net, &file.st, ROLE_WEIGHTS, found);
     if (st == ALEXNET_OK)
         copy_weights(net, &file.st, found);
     unload_file(&file);
@@ -352,9 +394,9 @@ static alexnet_status network_from_file(const char *fn, const char *path, const 
     if (status == ALEXNET_OK)
         status = network_new(fn, &net, &cfg, seed, false);
     if (status != ALEXNET_OK)
-        return error_prefix(ALEXNET_ERR_FORMAT, "%s: '%s' describes an invalid network", fn, path);
+        return describes_invalid(status, fn, path, "an invalid network");
     const st_tensor *found[NETWORK_MAX_PARAMS];
-    status = match_weights(fn, path, net, st, found);
+    status = match_tensors(fn, path, net, st, ROLE_WEIGHTS, found);
     if (status == ALEXNET_OK)
         status = class_names_from_file(fn, path, st, net);
     if (status != ALEXNET_OK) {
@@ -433,44 +475,15 @@ static alexnet_status optimizer_from_file(const char *fn, const char *path, cons
     alexnet_status status = alexnet_optimizer_create(&opt, net, &sgd);
     if (status == ALEXNET_OK)
         status = alexnet_optimizer_set_schedule(opt, &schedule);
+    const st_tensor *found[NETWORK_MAX_PARAMS];
+    if (status != ALEXNET_OK)
+        status = describes_invalid(status, fn, path, "an invalid optimizer state");
+    else
+        status = match_tensors(fn, path, net, st, ROLE_MOMENTUM, found);
     if (status != ALEXNET_OK) {
         alexnet_optimizer_free(opt);
-        return error_prefix(ALEXNET_ERR_FORMAT, "%s: '%s' holds an invalid optimizer state", fn,
-                            path);
+        return status;
     }
-    /* Every momentum tensor present, with its parameter's shape; no other optimizer tensor. */
-    const st_tensor *found[NETWORK_MAX_PARAMS] = {0};
-    for (size_t k = 0; k < st->count; k++) {
-        const st_tensor *t = &st->tensors[k];
-        if (!is_momentum_name(t->name))
-            continue;
-        int match = -1;
-        for (int i = 0; i < net->num_params; i++) {
-            char name[64];
-            snprintf(name, sizeof name, MOMENTUM_PREFIX "%s" MOMENTUM_SUFFIX, net->params[i].name);
-            if (strcmp(name, t->name) == 0)
-                match = i;
-        }
-        if (match < 0) {
-            alexnet_optimizer_free(opt);
-            return error_set(ALEXNET_ERR_FORMAT, "%s: '%s': tensor '%s' is not optimizer state", fn,
-                             path, t->name);
-        }
-        char role[64];
-        snprintf(role, sizeof role, "the momentum of %s", net->params[match].name);
-        status = check_tensor(fn, path, t, &net->params[match].value, role);
-        if (status != ALEXNET_OK) {
-            alexnet_optimizer_free(opt);
-            return status;
-        }
-        found[match] = t;
-    }
-    for (int i = 0; i < net->num_params; i++)
-        if (found[i] == NULL) {
-            alexnet_optimizer_free(opt);
-            return error_set(ALEXNET_ERR_FORMAT, "%s: '%s' has no momentum for %s", fn, path,
-                             net->params[i].name);
-        }
     for (int i = 0; i < net->num_params; i++)
         safetensors_copy_f32(st, found[i],
                              opt->momentum + (net->params[i].value.data - net->values));
@@ -486,10 +499,12 @@ alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer 
                                        const char *path)
 {
     static const char fn[] = "alexnet_checkpoint_load";
+    if (net != NULL)
+        *net = NULL;
+    if (opt != NULL)
+        *opt = NULL;
     CHECK_NOT_NULL(fn, net);
     CHECK_NOT_NULL(fn, opt);
-    *net = NULL;
-    *opt = NULL;
     CHECK_NOT_NULL(fn, path);
     loaded_file file;
     alexnet_status st = load_file(fn, path, &file);

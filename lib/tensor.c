@@ -99,18 +99,10 @@ int alexnet_tensor_ndim(const alexnet_tensor *t)
 
 int64_t alexnet_tensor_dim(const alexnet_tensor *t, int axis)
 {
-    if (t == NULL) {
-        error_set(ALEXNET_ERR_INVALID_ARGUMENT, "alexnet_tensor_dim: argument 'tensor' is NULL");
+    if (t == NULL)
         return -1;
-    }
     int a = axis < 0 ? axis + t->ndim : axis;
-    if (a < 0 || a >= t->ndim) {
-        error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                  "alexnet_tensor_dim: axis %d is out of range for a tensor of %d dimensions", axis,
-                  t->ndim);
-        return -1;
-    }
-    return t->shape[a];
+    return a < 0 || a >= t->ndim ? -1 : t->shape[a];
 }
 
 int64_t alexnet_tensor_numel(const alexnet_tensor *t)

@@ -3,6 +3,9 @@
 #ifndef ALEXNET_FILE_HELPERS_H
 #define ALEXNET_FILE_HELPERS_H
 
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <check.h>
 #include <dirent.h>
 #include <stdint.h>
@@ -89,4 +92,26 @@ static inline uint8_t *read_bytes(const char *path, size_t *size)
     return data;
 }
 
+/* Caps this process's address space at what it uses now plus `extra` bytes, so that a large
+ * allocation fails for real (RLIMIT_AS; Check runs each test in its own process). Returns false
+ * under AddressSanitizer, whose shadow memory cannot live under such a cap: skip the test then. */
+static inline bool limit_address_space(size_t extra)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    (void)extra;
+    return false;
+#else
+    FILE *f = fopen("/proc/self/statm", "r");
+    ck_assert_ptr_nonnull(f);
+    unsigned long pages = 0;
+    ck_assert_int_eq(fscanf(f, "%lu", &pages), 1);
+    fclose(f);
+    struct rlimit limit;
+    limit.rlim_cur = limit.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + extra;
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &limit), 0);
+    return true;
 #endif
+}
+
+#endif
+

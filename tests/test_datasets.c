@@ -162,6 +162,25 @@ static const char *make_tree(bool with_corrupt)
     return root;
 }
 
+/* Memory running out while inflating is OUT_OF_MEMORY, never a "malformed file" verdict on a
+ * good file (a failed realloc once ended the loop with a truncated buffer and status OK). */
+START_TEST(running_out_of_memory_inflating_is_reported_as_such)
+{
+    size_t isize, lsize;
+    uint8_t *images = idx_images(60000, 28, 28, &isize), *labels = idx_labels(60000, &lsize);
+    write_gz(in_dir("big.idx.gz"), images, isize); /* 47 MB that compress to a few hundred KB */
+    write_bytes(in_dir("lab.idx"), labels, lsize);
+    free(images);
+    free(labels);
+    if (!limit_address_space((size_t)24 << 20))
+        return; /* not under AddressSanitizer */
+    alexnet_dataset *ds = (alexnet_dataset *)&ds;
+    ck_assert_fails(alexnet_dataset_open_idx(&ds, in_dir("big.idx.gz"), in_dir("lab.idx")),
+                    ALEXNET_ERR_OUT_OF_MEMORY, "out of memory inflating");
+    ck_assert_ptr_null(ds);
+}
+END_TEST
+
 START_TEST(folder_tree_gives_sorted_classes_and_files)
 {
     alexnet_dataset *ds = NULL;
@@ -486,6 +505,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, idx_files_load_plain_and_gzipped);
     tcase_add_test(tc, bad_idx_files_are_clear_errors);
+    tcase_add_test(tc, running_out_of_memory_inflating_is_reported_as_such);
     tcase_add_test(tc, folder_tree_gives_sorted_classes_and_files);
     tcase_add_test(tc, corrupt_files_stop_or_are_skipped_as_asked);
     tcase_add_test(tc, loader_batches_are_reproducible_and_cover_each_sample_once);

@@ -299,7 +299,10 @@ START_TEST(ten_crop_averages_corners_centre_and_mirrors)
     for (int64_t i = 0; i < alexnet_tensor_numel(image); i++)
         alexnet_tensor_data(image)[i] = sinf((float)i * 0.37f);
     float probabilities[10];
-    ck_assert_ok(alexnet_predict_ten_crop(net, image, probabilities));
+    int64_t classes = 10, too_many = 11, row[2] = {1, 10};
+    alexnet_tensor *out = NULL, *wrong = NULL, *as_row = NULL;
+    ck_assert_ok(alexnet_tensor_wrap(&out, 1, &classes, probabilities));
+    ck_assert_ok(alexnet_predict_ten_crop(net, image, out));
     /* The same by hand: crops, mirrors, softmax, mean. */
     double expected[10] = {0}, total = 0;
     ten_crop_positions(19, 17, 15, 15, tops, lefts);
@@ -325,10 +328,23 @@ START_TEST(ten_crop_averages_corners_centre_and_mirrors)
         total += probabilities[c];
     }
     ck_assert_double_eq_tol(total, 1.0, 1e-5);
+    /* [1, classes] is accepted too; any other size is refused before anything is written. */
+    ck_assert_ok(alexnet_tensor_create(&as_row, 2, row));
+    ck_assert_ok(alexnet_predict_ten_crop(net, image, as_row));
+    for (int c = 0; c < 10; c++)
+        ck_assert_float_eq(alexnet_tensor_data(as_row)[c], probabilities[c]);
+    ck_assert_ok(alexnet_tensor_create(&wrong, 1, &too_many));
+    alexnet_tensor_data(wrong)[10] = 42.0f;
+    ck_assert_fails(alexnet_predict_ten_crop(net, image, wrong), ALEXNET_ERR_SHAPE,
+                    "probabilities is [11]");
+    ck_assert_float_eq(alexnet_tensor_data(wrong)[10], 42.0f);
     alexnet_tensor *small = numbered_image(1, 14, 20);
-    ck_assert_fails(alexnet_predict_ten_crop(net, small, probabilities), ALEXNET_ERR_SHAPE,
+    ck_assert_fails(alexnet_predict_ten_crop(net, small, out), ALEXNET_ERR_SHAPE,
                     "at least 15x15");
     alexnet_tensor_free(small);
+    alexnet_tensor_free(out);
+    alexnet_tensor_free(wrong);
+    alexnet_tensor_free(as_row);
     alexnet_tensor_free(logits);
     alexnet_tensor_free(image);
     alexnet_network_free(net);

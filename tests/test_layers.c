@@ -3,6 +3,7 @@
 #include "layer_harness.h"
 #include "test_helpers.h"
 
+#include "loss.h"
 #include "network.h"
 #include "parallel.h"
 

@@ -251,6 +251,8 @@ enum {
     NEGATIVE_SHAPE,
     OVERFLOWING_SHAPE,
     NINE_DIMENSIONS,
+    PYTORCH_ZIP,
+    PYTORCH_PICKLE,
     HOSTILE_CASES
 };
 
@@ -404,11 +406,50 @@ START_TEST(hostile_files_are_rejected_and_change_nothing)
         write_image(path, &image);
         phrase = "9 dimensions; at most 8";
         break;
+    case PYTORCH_ZIP: { /* the start of what torch.save writes since PyTorch 1.6 */
+        static const unsigned char zip[] = {'P', 'K', 3, 4, 0, 0, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0,
+                                            'a', 'r', 'c', 'h', 'i', 'v', 'e', '/'};
+        write_bytes(path, zip, sizeof zip);
+    }
+        phrase = "is a PyTorch file (torch.save's zip or pickle format";
+        break;
+    case PYTORCH_PICKLE: { /* a legacy torch.save: a pickle, protocol 2 */
+        static const unsigned char pickle[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
+                                               0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e};
+        write_bytes(path, pickle, sizeof pickle);
+    }
+        phrase = "convert it with tools/convert_torchvision.py";
+        break;
     }
     ck_assert_ptr_nonnull(phrase);
     assert_rejected(path, ALEXNET_ERR_FORMAT, phrase);
     json_decref(image.header);
     free(image.data);
+}
+END_TEST
+
+/* A valid file whose network does not fit in memory is OUT_OF_MEMORY, not FORMAT: the file is
+ * fine, the host is short of memory. */
+START_TEST(running_out_of_memory_loading_is_reported_as_such)
+{
+    file_image image = read_image(valid_file());
+    json_t *meta = json_object_get(image.header, "__metadata__");
+    json_t *cfg = json_loads(json_string_value(json_object_get(meta, "alexnet.config")), 0, NULL);
+    ck_assert_ptr_nonnull(cfg);
+    json_object_set_new(cfg, "num_classes", json_integer(1000000)); /* fc8: 2 GB of weights */
+    char *text = json_dumps(cfg, JSON_COMPACT);
+    json_object_set_new(meta, "alexnet.config", json_string(text));
+    free(text);
+    json_decref(cfg);
+    const char *path = in_dir("huge.safetensors");
+    write_image(path, &image);
+    json_decref(image.header);
+    free(image.data);
+    if (!limit_address_space((size_t)256 << 20))
+        return; /* not under AddressSanitizer */
+    alexnet_network *net = (alexnet_network *)&net;
+    ck_assert_fails(alexnet_network_load(&net, path), ALEXNET_ERR_OUT_OF_MEMORY, "huge.safetensors");
+    ck_assert_ptr_null(net);
 }
 END_TEST
 
@@ -539,6 +580,7 @@ int main(void)
     tcase_add_loop_test(tc, save_then_load_is_bit_identical, 0, 2);
     tcase_add_test(tc, checkpoint_resume_is_bit_identical);
     tcase_add_loop_test(tc, hostile_files_are_rejected_and_change_nothing, 0, HOSTILE_CASES);
+    tcase_add_test(tc, running_out_of_memory_loading_is_reported_as_such);
     tcase_add_test(tc, missing_files_and_wrong_kinds_are_reported);
     tcase_add_test(tc, nan_weights_load_but_training_reports_them);
     tcase_add_test(tc, failed_save_leaves_the_old_file);

@@ -115,7 +115,7 @@ START_TEST(rejects_null_pointers)
     ck_assert_int_eq(alexnet_tensor_numel(NULL), 0);
     ck_assert_ptr_null(alexnet_tensor_data(NULL));
     ck_assert_int_eq(alexnet_tensor_dim(NULL, 0), -1);
-    ck_assert_ptr_nonnull(strstr(alexnet_last_error(), "'tensor' is NULL"));
+    ck_assert_ptr_nonnull(strstr(alexnet_last_error(), "'out' is NULL")); /* left as it was */
     alexnet_tensor_free(NULL);
 }
 END_TEST
@@ -137,9 +137,12 @@ START_TEST(rejects_axis_out_of_range)
     int64_t shape[] = {4, 5};
     alexnet_tensor *t = NULL;
     ck_assert_ok(alexnet_tensor_create(&t, 2, shape));
+    alexnet_tensor_wrap(NULL, 2, shape, NULL); /* some earlier failure */
+    char before[256];
+    snprintf(before, sizeof before, "%s", alexnet_last_error());
     ck_assert_int_eq(alexnet_tensor_dim(t, 2), -1);
-    ck_assert_ptr_nonnull(strstr(alexnet_last_error(), "axis 2 is out of range"));
     ck_assert_int_eq(alexnet_tensor_dim(t, -3), -1);
+    ck_assert_str_eq(alexnet_last_error(), before); /* an accessor never sets the last error */
     alexnet_tensor_free(t);
 }
 END_TEST

@@ -13,10 +13,20 @@
  *             released with the matching *_free, which accepts NULL. A handle returned by
  *             alexnet_network_param is borrowed: it lives as long as its network, and passing it to
  *             alexnet_tensor_free does nothing.
- *   Outputs   On failure, an `out` pointer argument is set to NULL (when `out` itself is not NULL),
- *             and nothing the caller owns is changed.
+ *   Accessors Functions that return a value rather than a status (the *_free functions, sizes,
+ *             names, counts) cannot fail: for NULL or an index out of range they return the
+ *             sentinel their comment gives (0, -1 or NULL) and never touch the last error, which
+ *             belongs to the functions that return a status.
+ *   Outputs   On failure, every output argument is cleared (an `out` handle set to NULL, a count or
+ *             value to 0) when the pointer itself is not NULL, and nothing the caller owns is
+ *             changed. Every output buffer is a tensor whose shape the function checks.
  *   Structs   Configuration structs begin with `size_t struct_size` and are filled by an *_init
- *             function, so later versions can append fields without breaking the ABI.
+ *             function, so later versions can append fields without breaking the ABI. The library
+ *             reads struct_size bytes: an older program's smaller struct gets the defaults for the
+ *             fields it lacks, and a newer program's larger struct is accepted when every byte
+ *             past the fields this library knows is zero (it asks for nothing unknown), refused
+ *             with ALEXNET_ERR_INVALID_ARGUMENT otherwise. Functions that fill a struct write at
+ *             most struct_size bytes and set struct_size to the number written.
  *   Threads   Handles are not internally locked: use one handle from one thread at a time.
  *             Different handles may be used from different threads. The last error is per thread.
  */
@@ -131,8 +141,7 @@ ALEXNET_API void alexnet_tensor_free(alexnet_tensor *tensor);
 /* Number of dimensions, or 0 for NULL. */
 ALEXNET_API int alexnet_tensor_ndim(const alexnet_tensor *tensor);
 
-/* Size of dimension `axis` (0-based; -1 is the last), or -1 (with the last error set) for NULL or an
- * axis out of range. */
+/* Size of dimension `axis` (0-based; -1 is the last), or -1 for NULL or an axis out of range. */
 ALEXNET_API int64_t alexnet_tensor_dim(const alexnet_tensor *tensor, int axis);
 
 /* Total number of elements, or 0 for NULL. */
@@ -147,7 +156,9 @@ ALEXNET_API float *alexnet_tensor_data(alexnet_tensor *tensor);
  *
  * The library runs its work on one pool of threads and keeps OpenBLAS single-threaded inside it, so
  * the two never compete for cores. The setting is process-wide. Note that it also sets OpenBLAS's
- * own (process-wide) thread count to 1.
+ * own (process-wide) thread count to 1. The threads start on first use and are joined when the
+ * library is unloaded (dlclose) or the process exits, so a host may load and unload it freely;
+ * alexnet_set_num_threads(1) stops them earlier.
  * --------------------------------------------------------------------------------------------- */
 
 /* Sets the number of threads for all later work: 1 to 256, or 0 for one per core available to the
@@ -193,7 +204,9 @@ typedef struct alexnet_config {
     int in_height, in_width;   /* 1 to 4096; the smallest size depends on the architecture    */
     int num_classes;           /* 1 to 1000000                                               */
     float dropout;             /* drop probability in fc6 and fc7, in [0, 1); 0 turns it off */
-    alexnet_init init;         /* initial weights (since 1.0)                                 */
+    /* The fields above are required; those below are optional: a struct_size that ends before
+     * a field selects its default. */
+    alexnet_init init;         /* initial weights; default ALEXNET_INIT_PAPER                */
 } alexnet_config;
 
 /* Fills `cfg` with the architecture's defaults: PAPER 3x227x227, TORCHVISION 3x224x224, both 1000
@@ -215,7 +228,8 @@ ALEXNET_API alexnet_status alexnet_network_create(alexnet_network **out,
 ALEXNET_API void alexnet_network_free(alexnet_network *net);
 
 /* Copies the network's configuration into `cfg` (cfg->struct_size must be set, e.g. by
- * alexnet_config_init). Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a struct_size too small. */
+ * alexnet_config_init; see Structs above). Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a
+ * struct_size that does not reach `dropout`. */
 ALEXNET_API alexnet_status alexnet_network_get_config(const alexnet_network *net,
                                                       alexnet_config *cfg);
 
@@ -248,11 +262,12 @@ ALEXNET_API alexnet_status alexnet_network_backward(alexnet_network *net, const 
 ALEXNET_API alexnet_status alexnet_network_param(alexnet_network *net, const char *name,
                                                  alexnet_tensor **value, alexnet_tensor **grad);
 
-/* The number of parameter tensors (16: weight and bias of 5 conv and 3 linear layers). */
+/* The number of parameter tensors (16: weight and bias of 5 conv and 3 linear layers); 0 for
+ * NULL. */
 ALEXNET_API int alexnet_network_param_count(const alexnet_network *net);
 
-/* The canonical name of parameter `index` (0-based, in network order), or NULL when out of
- * range. Static storage owned by the network. */
+/* The canonical name of parameter `index` (0-based, in network order), or NULL for NULL or an
+ * index out of range. Static storage: valid for the life of the process. */
 ALEXNET_API const char *alexnet_network_param_name(const alexnet_network *net, int index);
 
 /* ------------------------------------------------------------------------------------------------
@@ -286,6 +301,12 @@ ALEXNET_API alexnet_status alexnet_optimizer_create(alexnet_optimizer **out, ale
 
 /* Releases an optimizer; NULL is ignored. */
 ALEXNET_API void alexnet_optimizer_free(alexnet_optimizer *opt);
+
+/* Copies the optimizer's hyperparameters (with the learning rate in force now) into `cfg`, whose
+ * struct_size must be set (e.g. by alexnet_sgd_config_init). Since 1.0.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a struct_size too small. */
+ALEXNET_API alexnet_status alexnet_optimizer_get_config(const alexnet_optimizer *opt,
+                                                        alexnet_sgd_config *cfg);
 
 /* Applies one update from the gradients of the last alexnet_network_backward.
  * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_NUMERIC when the update would make a
@@ -444,7 +465,11 @@ ALEXNET_API alexnet_status alexnet_image_normalize(alexnet_tensor *image, const 
                                                    const float *std);
 
 /* The principal components of RGB pixel values (paper, section 4.1): eigenvalues in decreasing
- * order, eigenvectors as the columns of `eigenvectors` (eigenvectors[row][component]). */
+ * order, eigenvectors as the columns of `eigenvectors` (eigenvectors[row][component]).
+ * A plain value type, not a configuration struct: it has no struct_size because it is complete
+ * (three components of a three-channel colour space) and its layout is frozen for the life of the
+ * ABI. Embedded by value in alexnet_loader_config; any other colour model would be a new type
+ * appended to that struct, never a change to this one. */
 typedef struct alexnet_color_pca {
     float eigenvalues[3];
     float eigenvectors[3][3];
@@ -462,11 +487,14 @@ ALEXNET_API alexnet_status alexnet_image_color_jitter(alexnet_tensor *image,
 
 /* Test-time augmentation (paper, section 4.1): the four corner crops and the centre crop of the
  * network's input size, and their mirror images, through the network as one batch; writes the
- * average of the ten softmax outputs to probabilities[num_classes]. The image [C, H, W] must be at
- * least the input size (e.g. resized so its shorter side is 256). */
+ * average of the ten softmax outputs to `probabilities`, a tensor of num_classes elements
+ * ([num_classes] or [1, num_classes]) allocated by the caller. The image [C, H, W] must be at
+ * least the input size (e.g. resized so its shorter side is 256).
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_SHAPE for an image smaller than the
+ * input size or a probabilities tensor of another size (nothing is written). */
 ALEXNET_API alexnet_status alexnet_predict_ten_crop(alexnet_network *net,
                                                     const alexnet_tensor *image,
-                                                    float *probabilities);
+                                                    alexnet_tensor *probabilities);
 
 /* Softmax of logits [N, classes] into probabilities (same shape, may be the same tensor). */
 ALEXNET_API alexnet_status alexnet_softmax(const alexnet_tensor *logits,

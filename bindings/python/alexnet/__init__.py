@@ -13,15 +13,16 @@ otherwise when collected; a closed handle raises instead of crashing.
 """
 from ._data import Dataset, Loader, decode_image, load_image, resize, resize_shorter, save_png
 from ._errors import (AlexnetError, FileError, FormatError, InternalError, InvalidArgumentError,
-                      NumericError, OutOfMemoryError, ShapeError, StateError)
+                      NumericError, OutOfMemoryError, ShapeError, StateError, Status)
 from ._native import lib as _lib
 from ._network import Network
 from ._training import SGD, load_checkpoint, save_checkpoint
 from ._errors import check as _check
+from . import _values
 
 __all__ = ["Network", "SGD", "Dataset", "Loader", "save_checkpoint", "load_checkpoint",
            "load_image", "decode_image", "save_png", "resize", "resize_shorter",
-           "set_num_threads", "get_num_threads", "version", "AlexnetError",
+           "set_num_threads", "get_num_threads", "version", "Status", "AlexnetError",
            "InvalidArgumentError", "ShapeError", "OutOfMemoryError", "FileError", "FormatError",
            "NumericError", "StateError", "InternalError"]
 
@@ -36,7 +37,7 @@ __version__ = version()
 
 def set_num_threads(threads):
     """Threads for all of the library's work (0: one per available core)."""
-    _check(_lib.alexnet_set_num_threads(threads))
+    _check(_lib.alexnet_set_num_threads(_values.integer(threads, "threads")))
 
 
 def get_num_threads():

@@ -4,6 +4,7 @@ import ctypes
 import numpy as np
 
 from ._errors import check
+from . import _values
 from ._handle import Owned, NativeHandle, WrappedArray, as_float32, owned_tensor, tensor_view
 from ._native import ColorPca, LoaderConfig, c_int32, c_int32_p, lib
 
@@ -88,7 +89,8 @@ class Dataset(Owned):
     def color_pca(self, max_images=1000, seed=0):
         """(eigenvalues [3], eigenvectors [3, 3] as columns) of the RGB covariance."""
         pca = ColorPca()
-        check(lib.alexnet_dataset_color_pca(self._ptr, max_images, seed, ctypes.byref(pca)))
+        check(lib.alexnet_dataset_color_pca(self._ptr, max_images, _values.seed(seed),
+                                            ctypes.byref(pca)))
         return (np.array(pca.eigenvalues, dtype=np.float32),
                 np.array([list(row) for row in pca.eigenvectors], dtype=np.float32))
 
@@ -111,7 +113,7 @@ class Loader(Owned):
             width = width or image.shape[2]
         cfg = LoaderConfig()
         check(lib.alexnet_loader_config_init(ctypes.byref(cfg), channels, height, width))
-        cfg.batch_size, cfg.shuffle, cfg.seed = batch_size, int(shuffle), seed
+        cfg.batch_size, cfg.shuffle, cfg.seed = batch_size, int(shuffle), _values.seed(seed)
         cfg.resize_shorter, cfg.random_crop, cfg.pad = resize_shorter, int(random_crop), pad
         cfg.flip, cfg.pca_std, cfg.prefetch = int(flip), pca_std, int(prefetch)
         mean = np.broadcast_to(np.asarray(mean, dtype=np.float32), (3,))

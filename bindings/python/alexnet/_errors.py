@@ -1,17 +1,36 @@
 """One exception class per alexnet_status, all under AlexnetError; each also derives from the
 built-in exception a Python programmer would reach for (ValueError, OSError, ...)."""
+import enum
+
 from ._native import lib
 
-OK, INVALID_ARGUMENT, SHAPE, OUT_OF_MEMORY, IO, FORMAT, NUMERIC, STATE, INTERNAL = range(9)
+
+class Status(enum.IntEnum):
+    """alexnet_status: the code every library call returns (OK is 0)."""
+    OK = 0
+    INVALID_ARGUMENT = 1
+    SHAPE = 2
+    OUT_OF_MEMORY = 3
+    IO = 4
+    FORMAT = 5
+    NUMERIC = 6
+    STATE = 7
+    INTERNAL = 8
+
+
+OK, INVALID_ARGUMENT, SHAPE, OUT_OF_MEMORY, IO, FORMAT, NUMERIC, STATE, INTERNAL = Status
 
 
 class AlexnetError(Exception):
-    """A libalexnet call failed: `status` is the alexnet_status code, `message` the library's
-    alexnet_last_error() sentence."""
+    """A libalexnet call failed: `status` is the alexnet_status (a Status, an IntEnum), `message`
+    the library's alexnet_last_error() sentence."""
 
     def __init__(self, status, message):
         super().__init__(message)
-        self.status = status
+        try:
+            self.status = Status(status)
+        except ValueError:  # a newer library's code: keep the number
+            self.status = status
         self.message = message
 
 

@@ -83,10 +83,12 @@ class WrappedArray:
 
 
 def as_float32(array, name):
-    """A C-contiguous float32 array: the argument itself when it already is one (zero copy)."""
+    """A C-contiguous, aligned, native-order float32 array: the argument itself when it already is
+    one (zero copy), otherwise a converted copy (another dtype or byte order, a strided view, or a
+    buffer that does not start on a 4-byte boundary)."""
     array = np.asarray(array)
-    if array.dtype != np.float32 or not array.flags.c_contiguous:
-        array = np.ascontiguousarray(array, dtype=np.float32)
+    if array.dtype != np.float32 or not (array.flags.c_contiguous and array.flags.aligned):
+        array = np.array(array, dtype=np.float32, order="C", copy=True)
     if array.size == 0:
         raise ValueError(f"{name} is empty")
     return array

@@ -6,21 +6,10 @@ import numpy as np
 from ._errors import check
 from ._handle import Owned, NativeHandle, WrappedArray, as_float32, tensor_view
 from ._native import Config, c_float, c_int32_p, lib
+from . import _values
 
 ARCHS = {"paper": 0, "torchvision": 1, "mini": 2}
 INITS = {"paper": 0, "he": 1}
-
-
-def _enum(value, names, what):
-    if isinstance(value, str):
-        if value.lower() not in names:
-            raise ValueError(f"{what} must be one of {sorted(names)}, not {value!r}")
-        return names[value.lower()]
-    return int(value)
-
-
-def _name_of(value, names):
-    return next((name for name, code in names.items() if code == value), value)
 
 
 class Network(Owned):
@@ -37,17 +26,17 @@ class Network(Owned):
                  dropout=None, init=None, seed=0, *, _pointer=None):
         if _pointer is None:
             cfg = Config()
-            check(lib.alexnet_config_init(ctypes.byref(cfg), _enum(arch, ARCHS, "arch")))
+            check(lib.alexnet_config_init(ctypes.byref(cfg), _values.enum_code(arch, ARCHS, "arch")))
             for field, value in (("in_channels", in_channels), ("in_height", height),
                                  ("in_width", width), ("num_classes", num_classes),
                                  ("dropout", dropout)):
                 if value is not None:
                     setattr(cfg, field, value)
             if init is not None:
-                cfg.init = _enum(init, INITS, "init")
+                cfg.init = _values.enum_code(init, INITS, "init")
             _pointer = ctypes.c_void_p()
             check(lib.alexnet_network_create(ctypes.byref(_pointer), ctypes.byref(cfg),
-                                             ctypes.c_uint64(seed)))
+                                             ctypes.c_uint64(_values.seed(seed))))
         self._native = NativeHandle(_pointer, lib.alexnet_network_free)
         self._batch = 0  # of the last training forward (0: none): backward reads that many labels
 
@@ -67,9 +56,9 @@ class Network(Owned):
         cfg = Config()
         check(lib.alexnet_config_init(ctypes.byref(cfg), 0))
         check(lib.alexnet_network_get_config(self._ptr, ctypes.byref(cfg)))
-        return {"arch": _name_of(cfg.arch, ARCHS), "in_channels": cfg.in_channels,
+        return {"arch": _values.name_of(cfg.arch, ARCHS), "in_channels": cfg.in_channels,
                 "height": cfg.in_height, "width": cfg.in_width, "num_classes": cfg.num_classes,
-                "dropout": cfg.dropout, "init": _name_of(cfg.init, INITS)}
+                "dropout": cfg.dropout, "init": _values.name_of(cfg.init, INITS)}
 
     @property
     def num_classes(self):
@@ -139,7 +128,8 @@ class Network(Owned):
         """After forward(training=True): the mean cross-entropy against labels, and every
         parameter's gradient written."""
         # Without a training forward the library refuses before reading any label.
-        labels = labels_for(labels, self._batch) if self._batch else np.zeros(1, np.int32)
+        labels = (_values.labels(labels, self._batch, self.num_classes) if self._batch
+                  else np.zeros(1, np.int32))
         loss = c_float()
         check(lib.alexnet_network_backward(self._ptr, labels.ctypes.data_as(c_int32_p),
                                            ctypes.byref(loss)))
@@ -157,9 +147,8 @@ class Network(Owned):
         input size: class probabilities [num_classes]."""
         image = as_float32(image, "image")
         out = np.empty(self.num_classes, dtype=np.float32)
-        with WrappedArray(image) as t:
-            check(lib.alexnet_predict_ten_crop(self._ptr, t,
-                                               out.ctypes.data_as(ctypes.POINTER(c_float))))
+        with WrappedArray(image) as t, WrappedArray(out) as probabilities:
+            check(lib.alexnet_predict_ten_crop(self._ptr, t, probabilities))
         return out
 
     # -- files -----------------------------------------------------------------------------
@@ -178,13 +167,3 @@ class Network(Owned):
         c = self.config
         return (f"<alexnet.Network {c['arch']} {c['in_channels']}x{c['height']}x{c['width']} "
                 f"-> {c['num_classes']} classes>")
-
-
-def labels_for(labels, batch):
-    """Labels as a C-contiguous int32 array of exactly `batch` entries (the library reads that
-    many)."""
-    labels = np.ascontiguousarray(labels, dtype=np.int32)
-    if labels.shape != (batch,):
-        raise ValueError(f"labels must have shape ({batch},) for a batch of {batch}, "
-                         f"not {labels.shape}")
-    return labels

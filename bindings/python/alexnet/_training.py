@@ -4,7 +4,8 @@ import ctypes
 from ._errors import check
 from ._handle import Owned, NativeHandle, WrappedArray, as_float32
 from ._native import ScheduleConfig, SgdConfig, c_float, c_int32_p, lib
-from ._network import Network, labels_for
+from ._network import Network
+from . import _values
 
 SCHEDULES = {"constant": 0, "step": 1, "plateau": 2}
 
@@ -34,7 +35,7 @@ class SGD(Owned):
     def train_step(self, x, labels):
         """Forward (training), backward and update on one batch; returns the batch's loss."""
         x = as_float32(x, "x")
-        labels = labels_for(labels, x.shape[0] if x.ndim else 0)
+        labels = _values.labels(labels, x.shape[0] if x.ndim else 0, self.network.num_classes)
         loss = c_float()
         with WrappedArray(x) as tx:
             check(lib.alexnet_train_step(self.network._ptr, self._ptr, tx,
@@ -62,11 +63,20 @@ class SGD(Owned):
         """Attaches a learning-rate schedule ("constant", "step" or "plateau"), driven by
         end_epoch()."""
         cfg = ScheduleConfig()
-        check(lib.alexnet_schedule_config_init(ctypes.byref(cfg), SCHEDULES.get(kind, -1)
-                                               if isinstance(kind, str) else int(kind)))
+        check(lib.alexnet_schedule_config_init(ctypes.byref(cfg),
+                                               _values.enum_code(kind, SCHEDULES, "schedule")))
         cfg.factor, cfg.step_epochs, cfg.patience = factor, step_epochs, patience
         cfg.threshold, cfg.min_learning_rate = threshold, min_learning_rate
         check(lib.alexnet_optimizer_set_schedule(self._ptr, ctypes.byref(cfg)))
+
+    def __repr__(self):
+        if self._native is None:
+            return "<alexnet.SGD (closed)>"
+        cfg = SgdConfig()
+        check(lib.alexnet_sgd_config_init(ctypes.byref(cfg)))
+        check(lib.alexnet_optimizer_get_config(self._ptr, ctypes.byref(cfg)))
+        return (f"<alexnet.SGD lr={cfg.learning_rate:g} momentum={cfg.momentum:g} "
+                f"weight_decay={cfg.weight_decay:g} steps={self.steps} epochs={self.epochs}>")
 
     def end_epoch(self, validation_error=0.0):
         """Counts an epoch and lets the schedule act on its validation error; returns True when

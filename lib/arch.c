@@ -13,7 +13,8 @@ typedef struct conv_spec {
 } conv_spec;
 
 typedef struct arch_spec {
-    const char *name;
+    const char *name;                     /* the enumerator, for messages */
+    const char *key;                      /* the name in files and on command lines */
     int channels, height, width, classes; /* defaults */
     conv_spec conv[5];
     int adaptive; /* side of the adaptive average pooling after stage 5; 0 for none */
@@ -23,21 +24,21 @@ typedef struct arch_spec {
 /* One row per stage reads better than one value per line. */
 /* clang-format off */
 static const arch_spec ARCHS[] = {
-    [ALEXNET_ARCH_PAPER] = {"ALEXNET_ARCH_PAPER", 3, 227, 227, 1000,
+    [ALEXNET_ARCH_PAPER] = {"ALEXNET_ARCH_PAPER", "paper", 3, 227, 227, 1000,
                             {{96, 11, 4, 0, 1, true, true},
                              {256, 5, 1, 2, 2, true, true},
                              {384, 3, 1, 1, 1, false, false},
                              {384, 3, 1, 1, 2, false, false},
                              {256, 3, 1, 1, 2, false, true}},
                             0, 4096},
-    [ALEXNET_ARCH_TORCHVISION] = {"ALEXNET_ARCH_TORCHVISION", 3, 224, 224, 1000,
+    [ALEXNET_ARCH_TORCHVISION] = {"ALEXNET_ARCH_TORCHVISION", "torchvision", 3, 224, 224, 1000,
                                   {{64, 11, 4, 2, 1, false, true},
                                    {192, 5, 1, 2, 1, false, true},
                                    {384, 3, 1, 1, 1, false, false},
                                    {256, 3, 1, 1, 1, false, false},
                                    {256, 3, 1, 1, 1, false, true}},
                                   6, 4096},
-    [ALEXNET_ARCH_MINI] = {"ALEXNET_ARCH_MINI", 1, 28, 28, 10,
+    [ALEXNET_ARCH_MINI] = {"ALEXNET_ARCH_MINI", "mini", 1, 28, 28, 10,
                            {{32, 3, 1, 1, 1, true, true},
                             {64, 3, 1, 1, 1, true, true},
                             {96, 3, 1, 1, 1, false, false},
@@ -63,6 +64,21 @@ bool arch_valid(alexnet_arch arch)
 const char *arch_name(alexnet_arch arch)
 {
     return arch_valid(arch) ? ARCHS[arch].name : "unknown architecture";
+}
+
+const char *arch_key(alexnet_arch arch)
+{
+    return arch_valid(arch) ? ARCHS[arch].key : NULL;
+}
+
+bool arch_from_key(const char *key, alexnet_arch *arch)
+{
+    for (size_t a = 0; key != NULL && a < sizeof ARCHS / sizeof ARCHS[0]; a++)
+        if (strcmp(key, ARCHS[a].key) == 0) {
+            *arch = (alexnet_arch)a;
+            return true;
+        }
+    return false;
 }
 
 void arch_defaults(alexnet_config *cfg, alexnet_arch arch)

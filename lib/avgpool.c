@@ -86,7 +86,6 @@ static void adaptive_backward(const layer *l, const layer_call *call)
 }
 
 const layer_ops adaptive_avgpool_ops = {
-    .kind = "adaptive_avgpool",
     .output_shape = adaptive_output_shape,
     .aux_floats = layer_no_aux,
     .scratch_floats = layer_no_scratch,

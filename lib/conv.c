@@ -9,17 +9,13 @@
  * instead: over rows of the unfolding, then over output channels. */
 #include "im2col.h"
 #include "layer.h"
+#include "memory.h"
 #include "parallel.h"
 
 #include <cblas.h>
 #include <string.h>
 
-enum { CONV_TARGET_COLUMNS = 1024, FLOAT_ALIGN = 16 };
-
-static size_t round_up(size_t n)
-{
-    return (n + FLOAT_ALIGN - 1) / FLOAT_ALIGN * FLOAT_ALIGN;
-}
+enum { CONV_TARGET_COLUMNS = 1024 };
 
 static bool conv_output_shape(const layer *l, shape in, shape *out)
 {
@@ -57,10 +53,10 @@ static size_t conv_rows(const layer *l)
 static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch, int parts)
 {
     size_t cols = (size_t)conv_chunk(out, batch, parts) * out.h * out.w;
-    return round_up(conv_rows(l) * cols) + round_up((size_t)out.c * cols) +
-           round_up(layer_weight_floats(l)) + round_up((size_t)out.c) +
-           round_up(im2col_padded_floats(
-               &(conv_geometry){.channels = in.c, .height = in.h, .width = in.w, .pad = l->conv.pad}));
+    return memory_round_floats(conv_rows(l) * cols) + memory_round_floats((size_t)out.c * cols) +
+           memory_round_floats(layer_weight_floats(l)) + memory_round_floats((size_t)out.c) +
+           memory_round_floats(im2col_padded_floats(&(conv_geometry){
+               .channels = in.c, .height = in.h, .width = in.w, .pad = l->conv.pad}));
 }
 
 static conv_scratch conv_scratch_of(const layer *l, const layer_call *call, int part)
@@ -69,10 +65,10 @@ static conv_scratch conv_scratch_of(const layer *l, const layer_call *call, int 
                   call->out_shape.h * call->out_shape.w;
     conv_scratch s;
     s.col = call->scratch + (size_t)part * call->scratch_per_part;
-    s.buf = s.col + round_up(conv_rows(l) * cols);
-    s.dweight = s.buf + round_up((size_t)call->out_shape.c * cols);
-    s.dbias = s.dweight + round_up(layer_weight_floats(l));
-    s.padded = s.dbias + round_up((size_t)call->out_shape.c);
+    s.buf = s.col + memory_round_floats(conv_rows(l) * cols);
+    s.dweight = s.buf + memory_round_floats((size_t)call->out_shape.c * cols);
+    s.dbias = s.dweight + memory_round_floats(layer_weight_floats(l));
+    s.padded = s.dbias + memory_round_floats((size_t)call->out_shape.c);
     return s;
 }
 
@@ -85,7 +81,7 @@ typedef struct conv_job {
     size_t rows, rows_per_group; /* K and K / groups */
     size_t out_per_group;        /* M / groups */
     const float *col;            /* within-image split: the shared unfolding */
-    const float *image; /* padded */
+    const float *image;          /* padded */
     float *image_out;
     int active; /* backward: parts that had images, and their gradients */
     const float *part_dweight[PARALLEL_MAX_PARTS];
@@ -297,7 +293,6 @@ static void conv_backward(const layer *l, const layer_call *call)
 }
 
 const layer_ops conv_ops = {
-    .kind = "conv",
     .output_shape = conv_output_shape,
     .aux_floats = layer_no_aux,
     .scratch_floats = conv_scratch_floats,

@@ -322,7 +322,7 @@ alexnet_status alexnet_dataset_color_pca(const alexnet_dataset *ds, int64_t max_
         /* A random sample when there are more images than wanted. */
         int64_t index = n == ds->count
                             ? k
-                            : (int64_t)rng_below(seed, RNG_STREAM(RNG_STREAM_SHUFFLE, 0xC0102),
+                            : (int64_t)rng_below(seed, RNG_STREAM(RNG_STREAM_COLOR_PCA, 0),
                                                  (uint64_t)k, (uint64_t)ds->count);
         alexnet_tensor *image = NULL;
         int32_t label;

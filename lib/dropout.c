@@ -76,7 +76,6 @@ static void dropout_backward(const layer *l, const layer_call *call)
 }
 
 const layer_ops dropout_ops = {
-    .kind = "dropout",
     .output_shape = layer_same_shape,
     .aux_floats = dropout_aux_floats,
     .scratch_floats = layer_no_scratch,

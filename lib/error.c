@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { ERROR_CAPACITY = 1024 };
-
 static _Thread_local char last_error[ERROR_CAPACITY];
 
 alexnet_status error_set(alexnet_status status, const char *fmt, ...)

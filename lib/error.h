@@ -11,6 +11,10 @@
 #define ALEXNET_PRINTF(f, a)
 #endif
 
+/* The longest last-error message kept (longer ones are cut), and the size of any buffer that holds
+ * a copy of one. */
+enum { ERROR_CAPACITY = 1024 };
+
 /* Records the message (printf-style) as the calling thread's last error and returns `status`. */
 alexnet_status error_set(alexnet_status status, const char *fmt, ...) ALEXNET_PRINTF(2, 3);
 

@@ -43,7 +43,6 @@ typedef struct layer_call {
 } layer_call;
 
 typedef struct layer_ops {
-    const char *kind;
     /* Output shape for this input shape; false when the input is too small for the layer. */
     bool (*output_shape)(const layer *l, shape in, shape *out);
     /* Floats per sample kept from a training forward for backward (0 if none). */

@@ -106,7 +106,6 @@ static void linear_backward(const layer *l, const layer_call *call)
 }
 
 const layer_ops linear_ops = {
-    .kind = "linear",
     .output_shape = linear_output_shape,
     .aux_floats = layer_no_aux,
     .scratch_floats = layer_no_scratch,

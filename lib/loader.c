@@ -32,7 +32,7 @@ typedef struct batch_slot {
     int64_t batch; /* the batch it holds or is wanted for; -1: none */
     slot_state state;
     alexnet_status status;
-    char error[1024];
+    char error[ERROR_CAPACITY];
     char **skipped; /* messages of skipped samples */
     int skipped_count;
 } batch_slot;
@@ -88,10 +88,12 @@ static alexnet_status check_config(const char *fn, const alexnet_loader_config *
             fn, c->batch_size);
     REQUIRE(c->channels == 1 || c->channels == 3, "%s: channels is %d; use 1 or 3", fn,
             c->channels);
-    REQUIRE(c->height >= 1 && c->height <= 4096 && c->width >= 1 && c->width <= 4096,
-            "%s: the size %dx%d is outside 1..4096 per side", fn, c->height, c->width);
-    REQUIRE(c->resize_shorter >= 0 && c->resize_shorter <= 4096,
-            "%s: resize_shorter is %d; use 0 (off) to 4096", fn, c->resize_shorter);
+    REQUIRE(c->height >= 1 && c->height <= ALEXNET_MAX_SIDE && c->width >= 1 &&
+                c->width <= ALEXNET_MAX_SIDE,
+            "%s: the size %dx%d is outside 1..%d per side", fn, c->height, c->width,
+            ALEXNET_MAX_SIDE);
+    REQUIRE(c->resize_shorter >= 0 && c->resize_shorter <= ALEXNET_MAX_SIDE,
+            "%s: resize_shorter is %d; use 0 (off) to %d", fn, c->resize_shorter, ALEXNET_MAX_SIDE);
     REQUIRE(c->pad >= 0 && c->pad <= 1024, "%s: pad is %d; use 0 to 1024", fn, c->pad);
     REQUIRE(c->pca_std >= 0.0f && isfinite(c->pca_std), "%s: pca_std is %g; use >= 0", fn,
             (double)c->pca_std);
@@ -143,8 +145,8 @@ static alexnet_status make_sample(alexnet_loader *ld, int64_t index, float *dest
         }
         if (!image_resize_into(image, c, h, w, resized, rh, rw)) {
             alexnet_tensor_free(source);
-            return error_set(ALEXNET_ERR_INTERNAL, "%s: stb_image_resize failed on sample %lld",
-                             fn, (long long)index);
+            return error_set(ALEXNET_ERR_INTERNAL, "%s: stb_image_resize failed on sample %lld", fn,
+                             (long long)index);
         }
         image = resized;
         h = rh;

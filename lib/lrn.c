@@ -1,6 +1,7 @@
 /* Local response normalisation across channels, PyTorch/Caffe convention:
  *
- *     s_c = k + (alpha / n) * (sum of a_c'^2 over c' in [c - n/2, c + (n-1)/2]),  b_c = a_c s_c^-beta
+ *     s_c = k + (alpha / n) * (sum of a_c'^2 over c' in [c - n/2, c + (n-1)/2]),  b_c = a_c
+ * s_c^-beta
  *
  * Backward:
  *
@@ -203,7 +204,6 @@ static void lrn_backward(const layer *l, const layer_call *call)
 }
 
 const layer_ops lrn_ops = {
-    .kind = "lrn",
     .output_shape = layer_same_shape,
     .aux_floats = lrn_aux_floats,
     .scratch_floats = lrn_scratch_floats,

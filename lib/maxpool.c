@@ -109,7 +109,6 @@ static void maxpool_backward(const layer *l, const layer_call *call)
 }
 
 const layer_ops maxpool_ops = {
-    .kind = "maxpool",
     .output_shape = maxpool_output_shape,
     .aux_floats = maxpool_aux_floats,
     .scratch_floats = layer_no_scratch,

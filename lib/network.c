@@ -17,7 +17,7 @@
  * and a struct_size that ends before them selects their defaults. */
 #define CONFIG_MIN_SIZE CONFIG_SIZE_THROUGH(alexnet_config, dropout)
 
-enum { MAX_CHANNELS = 64, MAX_SIDE = 4096, MAX_CLASSES = 1000000, PARAM_ALIGN_FLOATS = 16 };
+enum { MAX_CHANNELS = 64, MAX_CLASSES = 1000000 };
 
 alexnet_status alexnet_config_init(alexnet_config *cfg, alexnet_arch arch)
 {
@@ -45,8 +45,8 @@ alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
                                       alexnet_config *full)
 {
     alexnet_config caller_arch;
-    alexnet_status st = config_copy_in(fn, "alexnet_config", &caller_arch, sizeof caller_arch,
-                                       cfg, CONFIG_MIN_SIZE);
+    alexnet_status st = config_copy_in(fn, "alexnet_config", &caller_arch, sizeof caller_arch, cfg,
+                                       CONFIG_MIN_SIZE);
     if (st != ALEXNET_OK)
         return st;
     if (!arch_valid(caller_arch.arch))
@@ -55,8 +55,8 @@ alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
     arch_defaults(full, caller_arch.arch); /* the defaults of the fields an older caller lacks */
     config_copy_in(fn, "alexnet_config", full, sizeof *full, cfg, CONFIG_MIN_SIZE);
     if ((st = check_range(fn, "in_channels", full->in_channels, 1, MAX_CHANNELS)) ||
-        (st = check_range(fn, "in_height", full->in_height, 1, MAX_SIDE)) ||
-        (st = check_range(fn, "in_width", full->in_width, 1, MAX_SIDE)) ||
+        (st = check_range(fn, "in_height", full->in_height, 1, ALEXNET_MAX_SIDE)) ||
+        (st = check_range(fn, "in_width", full->in_width, 1, ALEXNET_MAX_SIDE)) ||
         (st = check_range(fn, "num_classes", full->num_classes, 1, MAX_CLASSES)) ||
         (st = check_range(fn, "init", full->init, ALEXNET_INIT_PAPER, ALEXNET_INIT_HE)))
         return st;
@@ -65,11 +65,6 @@ alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
                          "%s: config.dropout is %g; it must be in [0, 1)", fn,
                          (double)full->dropout);
     return ALEXNET_OK;
-}
-
-static size_t round_floats(size_t n)
-{
-    return (n + PARAM_ALIGN_FLOATS - 1) / PARAM_ALIGN_FLOATS * PARAM_ALIGN_FLOATS;
 }
 
 /* Lays the parameters out in the arenas and points each layer and view at its slice. */
@@ -103,7 +98,7 @@ static void bind_params(alexnet_network *net)
             l->weight = p->value.data;
             l->dweight = p->grad.data;
         }
-        offset += round_floats((size_t)p->value.numel);
+        offset += memory_round_floats((size_t)p->value.numel);
     }
 }
 
@@ -112,8 +107,8 @@ static size_t param_arena_floats(const alexnet_network *net)
     size_t total = 0;
     for (int i = 0; i < net->num_params; i++) {
         const layer *l = net->params[i].owner;
-        total +=
-            round_floats(net->params[i].is_bias ? layer_bias_floats(l) : layer_weight_floats(l));
+        total += memory_round_floats(net->params[i].is_bias ? layer_bias_floats(l)
+                                                            : layer_weight_floats(l));
     }
     return total;
 }

@@ -61,6 +61,9 @@ alexnet_status arch_build(const char *fn, alexnet_network *net);
 /* Architecture table lookups (arch.c). */
 bool arch_valid(alexnet_arch arch);
 const char *arch_name(alexnet_arch arch);
+/* The architecture's name in files ("paper", "torchvision", "mini"), and back. */
+const char *arch_key(alexnet_arch arch);
+bool arch_from_key(const char *key, alexnet_arch *arch);
 void arch_defaults(alexnet_config *cfg, alexnet_arch arch);
 
 /* The smallest square input the architecture accepts. */

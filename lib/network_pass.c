@@ -15,7 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-enum { PLAN_ALIGN_FLOATS = 16, MAX_BATCH = 1 << 20 };
+enum { MAX_BATCH = 1 << 20 };
 
 typedef struct plan_layout {
     size_t total;
@@ -24,7 +24,7 @@ typedef struct plan_layout {
 static size_t reserve(plan_layout *layout, size_t floats)
 {
     size_t at = layout->total;
-    layout->total += (floats + PLAN_ALIGN_FLOATS - 1) / PLAN_ALIGN_FLOATS * PLAN_ALIGN_FLOATS;
+    layout->total += memory_round_floats(floats);
     return at;
 }
 
@@ -68,7 +68,7 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
         size_t aux = p.training ? l->ops->aux_floats(l, p.shapes[i], p.shapes[i + 1]) : 0;
         aux_at[i] = aux ? reserve(&layout, n * aux) : SIZE_MAX;
         size_t scratch = l->ops->scratch_floats(l, p.shapes[i], p.shapes[i + 1], p.capacity, parts);
-        scratch = (scratch + PLAN_ALIGN_FLOATS - 1) / PLAN_ALIGN_FLOATS * PLAN_ALIGN_FLOATS;
+        scratch = memory_round_floats(scratch);
         p.scratch_per_part = scratch > p.scratch_per_part ? scratch : p.scratch_per_part;
     }
     if (p.training) {
@@ -133,10 +133,11 @@ static alexnet_status check_input(const char *fn, const alexnet_network *net,
         return error_set(ALEXNET_ERR_SHAPE, "%s: input has shape %s; expected [N, %d, %d, %d]", fn,
                          got, cfg->in_channels, cfg->in_height, cfg->in_width);
     }
-    if (input->shape[0] > MAX_BATCH || input->shape[2] > 4096 || input->shape[3] > 4096)
+    if (input->shape[0] > MAX_BATCH || input->shape[2] > ALEXNET_MAX_SIDE ||
+        input->shape[3] > ALEXNET_MAX_SIDE)
         return error_set(ALEXNET_ERR_SHAPE,
-                         "%s: input shape [%lld, ...] exceeds the limits (batch %d, side 4096)", fn,
-                         (long long)input->shape[0], MAX_BATCH);
+                         "%s: input shape [%lld, ...] exceeds the limits (batch %d, side %d)", fn,
+                         (long long)input->shape[0], MAX_BATCH, ALEXNET_MAX_SIDE);
     if (logits && (logits->ndim != 2 || logits->shape[0] != input->shape[0] ||
                    logits->shape[1] != cfg->num_classes)) {
         tensor_shape_format(got, sizeof got, logits->ndim, logits->shape);

@@ -82,8 +82,8 @@ alexnet_status optimizer_schedule_resolve(const char *fn, const alexnet_schedule
                                           alexnet_schedule_config *full)
 {
     alexnet_schedule_config_init(full, ALEXNET_SCHEDULE_CONSTANT);
-    alexnet_status st = config_copy_in(fn, "alexnet_schedule_config", full, sizeof *full, cfg,
-                                       SCHEDULE_MIN_SIZE);
+    alexnet_status st =
+        config_copy_in(fn, "alexnet_schedule_config", full, sizeof *full, cfg, SCHEDULE_MIN_SIZE);
     if (st != ALEXNET_OK)
         return st;
     if (full->kind < ALEXNET_SCHEDULE_CONSTANT || full->kind > ALEXNET_SCHEDULE_PLATEAU)

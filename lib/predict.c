@@ -35,14 +35,14 @@ alexnet_status alexnet_predict_ten_crop(alexnet_network *net, const alexnet_tens
         return st;
     const alexnet_config *cfg = &net->config;
     const int ch = cfg->in_height, cw = cfg->in_width, classes = cfg->num_classes;
-    if (probabilities->numel != classes || probabilities->shape[probabilities->ndim - 1] != classes) {
+    if (probabilities->numel != classes ||
+        probabilities->shape[probabilities->ndim - 1] != classes) {
         char given[96];
-        return error_set(ALEXNET_ERR_SHAPE,
-                         "%s: probabilities is %s; it must hold the %d classes ([%d] or [1, %d])",
-                         fn,
-                         tensor_shape_format(given, sizeof given, probabilities->ndim,
-                                             probabilities->shape),
-                         classes, classes, classes);
+        return error_set(
+            ALEXNET_ERR_SHAPE,
+            "%s: probabilities is %s; it must hold the %d classes ([%d] or [1, %d])", fn,
+            tensor_shape_format(given, sizeof given, probabilities->ndim, probabilities->shape),
+            classes, classes, classes);
     }
     if (planes != cfg->in_channels || h < ch || w < cw)
         return error_set(ALEXNET_ERR_SHAPE,

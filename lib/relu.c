@@ -40,7 +40,6 @@ static void relu_backward(const layer *l, const layer_call *call)
 }
 
 const layer_ops relu_ops = {
-    .kind = "relu",
     .output_shape = layer_same_shape,
     .aux_floats = layer_no_aux,
     .scratch_floats = layer_no_scratch,

@@ -48,15 +48,6 @@ static void box_muller(uint32_t a, uint32_t b, float *z0, float *z1)
     *z1 = (float)(radius * sin(angle));
 }
 
-float rng_normal(uint64_t seed, uint64_t stream, uint64_t index)
-{
-    uint32_t w[4];
-    float z0, z1;
-    rng_bits(seed, stream, index, w);
-    box_muller(w[0], w[1], &z0, &z1);
-    return z0;
-}
-
 void rng_normal4(uint64_t seed, uint64_t stream, uint64_t index, float out[4])
 {
     uint32_t w[4];

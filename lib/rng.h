@@ -9,10 +9,11 @@
 
 /* Stream identifiers: the high byte says what the numbers are for, the rest which instance. */
 enum {
-    RNG_STREAM_INIT = 1,    /* | parameter index                  */
-    RNG_STREAM_DROPOUT = 2, /* | layer index << 40 | forward step  */
-    RNG_STREAM_SHUFFLE = 3, /* | epoch                             */
-    RNG_STREAM_AUGMENT = 4  /* | epoch << 32 | sample              */
+    RNG_STREAM_INIT = 1,     /* | parameter index                  */
+    RNG_STREAM_DROPOUT = 2,  /* | layer index << 40 | forward step  */
+    RNG_STREAM_SHUFFLE = 3,  /* | epoch                             */
+    RNG_STREAM_AUGMENT = 4,  /* | epoch << 32 | sample              */
+    RNG_STREAM_COLOR_PCA = 5 /* | 0: the images a colour PCA fits  */
 };
 #define RNG_STREAM(kind, id) (((uint64_t)(kind) << 56) | ((uint64_t)(id)&0x00FFFFFFFFFFFFFFull))
 
@@ -22,11 +23,8 @@ void rng_bits(uint64_t seed, uint64_t stream, uint64_t index, uint32_t out[4]);
 /* Uniform in (0, 1], from the first word of rng_bits. */
 float rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 
-/* Standard normal by the Box-Muller transform of the first two words. */
-float rng_normal(uint64_t seed, uint64_t stream, uint64_t index);
-
-/* Four standard normals, for elements 4 * index .. 4 * index + 3 of a stream (Box-Muller on both
- * word pairs): a quarter of the generator calls of rng_normal when filling arrays. */
+/* Four standard normals, for elements 4 * index .. 4 * index + 3 of a stream (the Box-Muller
+ * transform of both word pairs). */
 void rng_normal4(uint64_t seed, uint64_t stream, uint64_t index, float out[4]);
 
 /* Uniform integer in [0, bound), bound >= 1 (64-bit draw, negligible bias for bound < 2^32). */

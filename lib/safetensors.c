@@ -226,14 +226,6 @@ fail:
     return st;
 }
 
-const st_tensor *safetensors_find(const safetensors *st, const char *name)
-{
-    for (size_t i = 0; i < st->count; i++)
-        if (strcmp(st->tensors[i].name, name) == 0)
-            return &st->tensors[i];
-    return NULL;
-}
-
 const char *safetensors_metadata(const safetensors *st, const char *key)
 {
     for (size_t i = 0; i < st->metadata_count; i++)

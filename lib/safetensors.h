@@ -45,7 +45,6 @@ alexnet_status safetensors_parse(const char *fn, const char *label, const uint8_
                                  size_t size, safetensors *out);
 void safetensors_free(safetensors *st);
 
-const st_tensor *safetensors_find(const safetensors *st, const char *name);
 const char *safetensors_metadata(const safetensors *st, const char *key);
 
 /* Copies a validated F32 tensor's values into `dest` (little-endian on disk). */

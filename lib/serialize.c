@@ -23,7 +23,6 @@
 #define MOMENTUM_PREFIX "optimizer."
 #define MOMENTUM_SUFFIX ".momentum"
 static const char FORMAT_VERSION[] = "1";
-static const char *const ARCH_KEYS[] = {"paper", "torchvision", "mini"};
 static const char *const INIT_KEYS[] = {"paper", "he"};
 static const char *const SCHEDULE_KEYS[] = {"constant", "step", "plateau"};
 
@@ -31,7 +30,7 @@ static const char *const SCHEDULE_KEYS[] = {"constant", "step", "plateau"};
 
 static char *config_to_json(const alexnet_config *cfg)
 {
-    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:f, s:s}", "arch", ARCH_KEYS[cfg->arch],
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:f, s:s}", "arch", arch_key(cfg->arch),
                           "in_channels", cfg->in_channels, "in_height", cfg->in_height, "in_width",
                           cfg->in_width, "num_classes", cfg->num_classes, "dropout",
                           (double)cfg->dropout, "init", INIT_KEYS[cfg->init]);
@@ -59,14 +58,15 @@ static alexnet_status config_from_json(const char *fn, const char *path, const c
     int ok = o && json_unpack(o, "{s:s, s:i, s:i, s:i, s:i, s:F, s:s}", "arch", &arch,
                               "in_channels", &channels, "in_height", &height, "in_width", &width,
                               "num_classes", &classes, "dropout", &dropout, "init", &init) == 0;
-    int arch_index = ok ? key_index(arch, ARCH_KEYS, 3) : -1;
+    alexnet_arch arch_index = ALEXNET_ARCH_PAPER;
+    ok = ok && arch_from_key(arch, &arch_index);
     int init_index = ok ? key_index(init, INIT_KEYS, 2) : -1;
     json_decref(o);
-    if (!ok || arch_index < 0 || init_index < 0)
+    if (!ok || init_index < 0)
         return error_set(ALEXNET_ERR_FORMAT,
                          "%s: '%s': the metadata alexnet.config is not a valid configuration", fn,
                          path);
-    alexnet_config_init(cfg, (alexnet_arch)arch_index);
+    alexnet_config_init(cfg, arch_index);
     cfg->in_channels = channels;
     cfg->in_height = height;
     cfg->in_width = width;
@@ -325,10 +325,10 @@ static alexnet_status match_tensors(const char *fn, const char *path, alexnet_ne
     for (int i = 0; i < net->num_params; i++)
         if (found[i] == NULL)
             return role == ROLE_WEIGHTS
-                       ? error_set(ALEXNET_ERR_FORMAT, "%s: '%s' has no tensor for %s (or %s)",
-                                   fn, path, net->params[i].name, net->params[i].torch_name)
-                       : error_set(ALEXNET_ERR_FORMAT, "%s: '%s' has no momentum for %s", fn,
-                                   path, net->params[i].name);
+                       ? error_set(ALEXNET_ERR_FORMAT, "%s: '%s' has no tensor for %s (or %s)", fn,
+                                   path, net->params[i].name, net->params[i].torch_name)
+                       : error_set(ALEXNET_ERR_FORMAT, "%s: '%s' has no momentum for %s", fn, path,
+                                   net->params[i].name);
     return ALEXNET_OK;
 }
 

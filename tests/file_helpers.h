@@ -114,4 +114,3 @@ static inline bool limit_address_space(size_t extra)
 }
 
 #endif
-

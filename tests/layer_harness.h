@@ -23,7 +23,7 @@ typedef struct harness {
     float *w, *b, *dw, *db;
     size_t w_count, b_count;
     bool training;
-    uint64_t step;
+    uint64_t seed, step;
 } harness;
 
 /* Deterministic test data in [lo, hi). */
@@ -55,6 +55,7 @@ static inline void harness_setup(harness *h, shape in, int batch, int parts)
     h->batch = batch;
     h->parts = parts;
     h->training = true;
+    h->seed = 77;
     ck_assert(h->l.ops->output_shape(&h->l, in, &h->out));
     h->in_count = shape_size(in) * (size_t)batch;
     h->out_count = shape_size(h->out) * (size_t)batch;
@@ -107,7 +108,7 @@ static inline layer_call harness_call(harness *h)
         .scratch_per_part = h->per_part,
         .parts = h->parts,
         .training = h->training,
-        .seed = 77,
+        .seed = h->seed,
         .step = h->step,
     };
     return call;

@@ -102,8 +102,8 @@ START_TEST(sgd_config_of_any_version)
     ck_assert_ok(alexnet_optimizer_create(&opt, net, &newer.known));
     alexnet_optimizer_free(opt);
     newer.unknown = UINT64_C(1) << 40;
-    ck_assert_fails(alexnet_optimizer_create(&opt, net, &newer.known),
-                    ALEXNET_ERR_INVALID_ARGUMENT, "asks for an option this one does not have");
+    ck_assert_fails(alexnet_optimizer_create(&opt, net, &newer.known), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "asks for an option this one does not have");
     ck_assert_ptr_null(opt);
     alexnet_network_free(net);
 }
@@ -138,8 +138,8 @@ START_TEST(schedule_config_of_any_version)
     newer.known.struct_size = sizeof newer;
     ck_assert_ok(alexnet_optimizer_set_schedule(opt, &newer.known));
     newer.unknown = 3;
-    ck_assert_fails(alexnet_optimizer_set_schedule(opt, &newer.known),
-                    ALEXNET_ERR_INVALID_ARGUMENT, "newer libalexnet");
+    ck_assert_fails(alexnet_optimizer_set_schedule(opt, &newer.known), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "newer libalexnet");
     alexnet_optimizer_free(opt);
     alexnet_network_free(net);
 }

@@ -153,11 +153,14 @@ END_TEST
 START_TEST(wrong_shapes_and_bad_files_arrive_as_exceptions)
 {
     alexnet::Network net = small_network(5);
-    expect_error([&] { net.forward(alexnet::Tensor({1, 3, 28, 28})); }, ALEXNET_ERR_SHAPE,
-                 "[1, 3, 28, 28]");
+    expect_error(
+        [&] {
+            net.forward(alexnet::Tensor({1, 3, 28, 28}));
+        },
+        ALEXNET_ERR_SHAPE, "[1, 3, 28, 28]");
     expect_error([] { alexnet::Tensor t({2, 0}); }, ALEXNET_ERR_INVALID_ARGUMENT, "dimension 1");
-    expect_error([] { alexnet::Network::load("/nonexistent/model.safetensors"); },
-                 ALEXNET_ERR_IO, "/nonexistent/model.safetensors");
+    expect_error([] { alexnet::Network::load("/nonexistent/model.safetensors"); }, ALEXNET_ERR_IO,
+                 "/nonexistent/model.safetensors");
     expect_error([&] { net.param("conv9.weight"); }, ALEXNET_ERR_INVALID_ARGUMENT, "conv9.weight");
     ck_assert_str_eq(net.class_name(3).c_str(), "class 3");
 }

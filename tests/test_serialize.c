@@ -407,8 +407,8 @@ START_TEST(hostile_files_are_rejected_and_change_nothing)
         phrase = "9 dimensions; at most 8";
         break;
     case PYTORCH_ZIP: { /* the start of what torch.save writes since PyTorch 1.6 */
-        static const unsigned char zip[] = {'P', 'K', 3, 4, 0, 0, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0,
-                                            'a', 'r', 'c', 'h', 'i', 'v', 'e', '/'};
+        static const unsigned char zip[] = {'P', 'K', 3, 4, 0,   0,   8,   8,   0,   0,   0,   0,
+                                            0,   0,   0, 0, 'a', 'r', 'c', 'h', 'i', 'v', 'e', '/'};
         write_bytes(path, zip, sizeof zip);
     }
         phrase = "is a PyTorch file (torch.save's zip or pickle format";
@@ -448,7 +448,8 @@ START_TEST(running_out_of_memory_loading_is_reported_as_such)
     if (!limit_address_space((size_t)256 << 20))
         return; /* not under AddressSanitizer */
     alexnet_network *net = (alexnet_network *)&net;
-    ck_assert_fails(alexnet_network_load(&net, path), ALEXNET_ERR_OUT_OF_MEMORY, "huge.safetensors");
+    ck_assert_fails(alexnet_network_load(&net, path), ALEXNET_ERR_OUT_OF_MEMORY,
+                    "huge.safetensors");
     ck_assert_ptr_null(net);
 }
 END_TEST

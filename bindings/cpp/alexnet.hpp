@@ -167,11 +167,10 @@ class Network
     float backward(const std::vector<int32_t> &labels)
     {
         if (training_batch_ != 0 && static_cast<int64_t>(labels.size()) != training_batch_)
-            throw Error(ALEXNET_ERR_SHAPE, "alexnet::Network::backward: " +
-                                               std::to_string(labels.size()) +
-                                               " labels for a batch of " +
-                                               std::to_string(training_batch_) +
-                                               " images; one label per image is needed");
+            throw Error(ALEXNET_ERR_SHAPE,
+                        "alexnet::Network::backward: " + std::to_string(labels.size()) +
+                            " labels for a batch of " + std::to_string(training_batch_) +
+                            " images; one label per image is needed");
         float loss = 0.0f;
         check(alexnet_network_backward(handle_.get(), labels.data(), &loss));
         return loss;
@@ -236,11 +235,10 @@ class Optimizer
     float train_step(const Tensor &input, const std::vector<int32_t> &labels)
     {
         if (labels.size() != static_cast<size_t>(input.dim(0)))
-            throw Error(ALEXNET_ERR_SHAPE, "alexnet::Optimizer::train_step: " +
-                                               std::to_string(labels.size()) +
-                                               " labels for a batch of " +
-                                               std::to_string(input.dim(0)) +
-                                               " images; one label per image is needed");
+            throw Error(ALEXNET_ERR_SHAPE,
+                        "alexnet::Optimizer::train_step: " + std::to_string(labels.size()) +
+                            " labels for a batch of " + std::to_string(input.dim(0)) +
+                            " images; one label per image is needed");
         float loss = 0.0f;
         check(alexnet_train_step(net_, handle_.get(), input.get(), labels.data(), &loss));
         return loss;

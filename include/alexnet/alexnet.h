@@ -176,6 +176,9 @@ ALEXNET_API int alexnet_get_num_threads(void);
 
 typedef struct alexnet_network alexnet_network;
 
+/* The largest input height or width a network (and a batch loader) takes. */
+#define ALEXNET_MAX_SIDE 4096
+
 /* The three architectures (shapes in docs/architectures.md):
  *   PAPER        the 2012 network, 227x227x3 by default, with the two-GPU column split kept as
  *                groups = 2 in conv2, conv4 and conv5, LRN after conv1 and conv2.
@@ -201,7 +204,7 @@ typedef struct alexnet_config {
     size_t struct_size;        /* set by alexnet_config_init                                  */
     alexnet_arch arch;
     int in_channels;           /* 1 to 64                                                    */
-    int in_height, in_width;   /* 1 to 4096; the smallest size depends on the architecture    */
+    int in_height, in_width;   /* 1 to ALEXNET_MAX_SIDE; the smallest depends on the arch    */
     int num_classes;           /* 1 to 1000000                                               */
     float dropout;             /* drop probability in fc6 and fc7, in [0, 1); 0 turns it off */
     /* The fields above are required; those below are optional: a struct_size that ends before

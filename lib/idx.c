@@ -1,4 +1,5 @@
 #include "idx.h"
+#include "byte_order.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -6,11 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-
-static uint32_t read_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 alexnet_status idx_parse(const char *fn, const char *label, const uint8_t *buffer, size_t size,
                          int ndim, idx_array *out)

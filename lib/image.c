@@ -1,5 +1,6 @@
 /* Decoding of untrusted PNG/JPEG bytes and the geometric operations of preprocessing. */
 #include "image.h"
+#include "byte_order.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -19,11 +20,6 @@ static const char *kind_of(const uint8_t *data, size_t size)
     if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
         return "JPEG";
     return NULL;
-}
-
-static uint32_t read_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* Width and height from a PNG's IHDR chunk (always the first), when they exceed the limits: the

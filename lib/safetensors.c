@@ -1,4 +1,5 @@
 #include "safetensors.h"
+#include "byte_order.h"
 
 #include "error.h"
 #include "fileio.h"
@@ -27,14 +28,6 @@ static const dtype_info *dtype_lookup(const char *name)
         if (strcmp(DTYPES[i].name, name) == 0)
             return &DTYPES[i];
     return NULL;
-}
-
-static uint64_t read_le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
 }
 
 void safetensors_free(safetensors *st)

@@ -36,6 +36,18 @@ def relative_error(ours, theirs):
     return float(np.max(np.abs(ours - theirs)) / max(np.max(np.abs(theirs)), 1e-30))
 
 
+def worst_error(pairs, tolerance, failures, what):
+    """The largest relative error over (name, ours, theirs); each one over `tolerance` is added to
+    `failures`, described as `what` (a format with {name})."""
+    worst = 0.0
+    for name, ours, theirs in pairs:
+        error = relative_error(ours, theirs)
+        worst = max(worst, error)
+        if error > tolerance:
+            failures.append(f"{what.format(name=name)} relative error {error:.2e}")
+    return worst
+
+
 def parameters(model):
     """(canonical name, torch parameter) for every parameter, in network order."""
     return [(f"{layer}.{kind}", getattr(module, kind))
@@ -81,12 +93,9 @@ def run_case(seed, name, arch, channels, config_side, input_side, classes, batch
         failures.append(f"logits relative error {logit_error:.2e}")
     if abs(loss - torch_loss.item()) > 1e-4 * max(1.0, abs(torch_loss.item())):
         failures.append(f"loss {loss} vs torch {torch_loss.item()}")
-    worst = 0.0
-    for pname, param in parameters(model):
-        error = relative_error(net.grad(pname), param.grad.numpy())
-        worst = max(worst, error)
-        if error > GRAD_TOLERANCE:
-            failures.append(f"{pname} gradient relative error {error:.2e}")
+    worst = worst_error([(pname, net.grad(pname), param.grad.numpy())
+                         for pname, param in parameters(model)], GRAD_TOLERANCE, failures,
+                        "{name} gradient")
     print(f"seed {seed}, {name}: logits {logit_error:.1e}, loss {loss:.6f} vs "
           f"{torch_loss.item():.6f}, worst gradient {worst:.1e} (nearest kink {margin:.0f}x the "
           f"rounding noise after {rounds} rounds)")
@@ -124,21 +133,16 @@ def run_sgd_case(seed, name, arch, channels, side, classes, batch, steps=5):
         nn.functional.cross_entropy(model(torch.from_numpy(x)),
                                     torch.from_numpy(labels).long()).backward()
         torch_opt.step()
-        for pname, param in parameters(model):
-            ours, theirs = net.param(pname), param.detach().numpy()
+        values = [(pname, net.param(pname), param.detach().numpy())
+                  for pname, param in parameters(model)]
+        for pname, ours, theirs in values:
             ours_total[pname] = ours_total[pname] + (ours - before[pname])
             torch_total[pname] = torch_total[pname] + (theirs - before[pname])
-            value_error = relative_error(ours, theirs)
-            worst_value = max(worst_value, value_error)
-            if value_error > VALUE_TOLERANCE:
-                failures.append(f"seed {seed}, {name}: step {step}, {pname} value error "
-                                f"{value_error:.1e}")
-    worst_update = 0.0
-    for pname in names:
-        update_error = relative_error(ours_total[pname], torch_total[pname])
-        worst_update = max(worst_update, update_error)
-        if update_error > UPDATE_TOLERANCE:
-            failures.append(f"seed {seed}, {name}: {pname} update error {update_error:.1e}")
+        worst_value = max(worst_value, worst_error(
+            values, VALUE_TOLERANCE, failures, f"seed {seed}, {name}: step {step}, {{name}} value"))
+    worst_update = worst_error([(pname, ours_total[pname], torch_total[pname]) for pname in names],
+                               UPDATE_TOLERANCE, failures,
+                               f"seed {seed}, {name}: {{name}} summed update")
     print(f"seed {seed}, {name}: {steps} SGD steps, worst parameter error {worst_value:.1e}, "
           f"worst update error {worst_update:.1e} (nearest kink {worst_margin:.0f}x the rounding "
           f"noise)")

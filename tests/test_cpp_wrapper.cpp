@@ -4,6 +4,7 @@
 #include "alexnet.hpp"
 #include "test_helpers.h"
 
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -121,8 +122,11 @@ START_TEST(training_and_optimizer_steps_through_the_wrapper)
     }
     float bias = net.param("fc8.bias").data()[4];
     opt.step();
-    // Plain SGD (no momentum, no decay): w <- w - lr * grad, exactly as float arithmetic does it.
-    ck_assert_float_eq(net.param("fc8.bias").data()[4], bias + -0.05f * grad);
+    // Plain SGD (no momentum, no decay): w <- w - lr * grad, to float rounding.
+    const float expected = bias - 0.05f * grad;
+    ck_assert_float_eq_tol(net.param("fc8.bias").data()[4], expected,
+                           1e-6f * (1.0f + std::fabs(expected)));
+    ck_assert_float_ne(grad, 0.0f);
     ck_assert(loss > 0.0f);
     ck_assert_float_eq(opt.learning_rate(), 0.05f);
 }

@@ -129,6 +129,18 @@ alexnet_status alexnet_image_color_jitter(alexnet_tensor *image, const alexnet_c
         return st;
     if (planes != 3)
         return error_set(ALEXNET_ERR_SHAPE, "%s: the image is grey; PCA jitter needs RGB", fn);
+    for (int k = 0; k < 3; k++) {
+        bool finite = isfinite(alpha[k]) && isfinite(pca->eigenvalues[k]);
+        for (int r = 0; r < 3; r++)
+            finite = finite && isfinite(pca->eigenvectors[r][k]);
+        if (!finite)
+            return error_set(ALEXNET_ERR_NUMERIC,
+                             "%s: component %d has alpha %g, eigenvalue %g and an eigenvector "
+                             "(%g, %g, %g); all must be finite",
+                             fn, k, (double)alpha[k], (double)pca->eigenvalues[k],
+                             (double)pca->eigenvectors[0][k], (double)pca->eigenvectors[1][k],
+                             (double)pca->eigenvectors[2][k]);
+    }
     image_color_jitter_into(image->data, (size_t)h * w, pca, alpha);
     return ALEXNET_OK;
 }

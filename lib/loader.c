@@ -60,10 +60,26 @@ struct alexnet_loader {
     bool stop;
 };
 
+static alexnet_status check_geometry(const char *fn, int channels, int height, int width)
+{
+    if (channels != 1 && channels != 3)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: channels is %d; use 1 or 3", fn,
+                         channels);
+    if (height < 1 || height > ALEXNET_MAX_SIDE || width < 1 || width > ALEXNET_MAX_SIDE)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: the size %dx%d is outside 1..%d per side", fn, height, width,
+                         ALEXNET_MAX_SIDE);
+    return ALEXNET_OK;
+}
+
 alexnet_status alexnet_loader_config_init(alexnet_loader_config *cfg, int channels, int height,
                                           int width)
 {
-    CHECK_NOT_NULL("alexnet_loader_config_init", cfg);
+    static const char fn[] = "alexnet_loader_config_init";
+    CHECK_NOT_NULL(fn, cfg);
+    alexnet_status st = check_geometry(fn, channels, height, width);
+    if (st != ALEXNET_OK)
+        return st;
     memset(cfg, 0, sizeof *cfg);
     cfg->struct_size = sizeof *cfg;
     cfg->batch_size = 128;
@@ -86,12 +102,9 @@ static alexnet_status check_config(const char *fn, const alexnet_loader_config *
     return error_set(ALEXNET_ERR_INVALID_ARGUMENT, __VA_ARGS__)
     REQUIRE(c->batch_size >= 1 && c->batch_size <= 65536, "%s: batch_size is %d; use 1 to 65536",
             fn, c->batch_size);
-    REQUIRE(c->channels == 1 || c->channels == 3, "%s: channels is %d; use 1 or 3", fn,
-            c->channels);
-    REQUIRE(c->height >= 1 && c->height <= ALEXNET_MAX_SIDE && c->width >= 1 &&
-                c->width <= ALEXNET_MAX_SIDE,
-            "%s: the size %dx%d is outside 1..%d per side", fn, c->height, c->width,
-            ALEXNET_MAX_SIDE);
+    alexnet_status st = check_geometry(fn, c->channels, c->height, c->width);
+    if (st != ALEXNET_OK)
+        return st;
     REQUIRE(c->resize_shorter >= 0 && c->resize_shorter <= ALEXNET_MAX_SIDE,
             "%s: resize_shorter is %d; use 0 (off) to %d", fn, c->resize_shorter, ALEXNET_MAX_SIDE);
     REQUIRE(c->pad >= 0 && c->pad <= 1024, "%s: pad is %d; use 0 to 1024", fn, c->pad);
@@ -343,9 +356,9 @@ alexnet_status alexnet_loader_start_epoch(alexnet_loader *ld, int64_t epoch)
 {
     static const char fn[] = "alexnet_loader_start_epoch";
     CHECK_NOT_NULL(fn, ld);
-    if (epoch < 0 || epoch >= ((int64_t)1 << 24))
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: epoch %lld is outside 0..2^24", fn,
-                         (long long)epoch);
+    if (epoch < 0 || epoch > ALEXNET_MAX_EPOCH)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: epoch %lld is outside 0..%d", fn,
+                         (long long)epoch, ALEXNET_MAX_EPOCH);
     pthread_mutex_lock(&ld->lock);
     while (ld->slots[0].state == SLOT_FILLING || ld->slots[1].state == SLOT_FILLING)
         pthread_cond_wait(&ld->changed, &ld->lock);

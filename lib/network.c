@@ -5,6 +5,7 @@
 #include "config_struct.h"
 #include "error.h"
 #include "memory.h"
+#include "metadata.h"
 #include "parallel.h"
 #include "rng.h"
 
@@ -67,13 +68,12 @@ alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
     return ALEXNET_OK;
 }
 
-/* Lays the parameters out in the arenas and points each layer and view at its slice. */
-static void bind_params(alexnet_network *net)
+/* Gives every parameter view its shape; the data pointers stay NULL until bind_params. */
+static void describe_params(alexnet_network *net)
 {
-    size_t offset = 0;
     for (int i = 0; i < net->num_params; i++) {
         network_param *p = &net->params[i];
-        layer *l = p->owner;
+        const layer *l = p->owner;
         int64_t dims[4];
         int ndim;
         if (p->is_bias) {
@@ -89,8 +89,20 @@ static void bind_params(alexnet_network *net)
             dims[0] = l->linear.out_features;
             dims[1] = l->linear.in_features;
         }
-        tensor_view_init(&p->value, ndim, dims, net->values + offset);
-        tensor_view_init(&p->grad, ndim, dims, net->grads + offset);
+        tensor_view_init(&p->value, ndim, dims, NULL);
+        tensor_view_init(&p->grad, ndim, dims, NULL);
+    }
+}
+
+/* Lays the parameters out in the arenas and points each layer and view at its slice. */
+static void bind_params(alexnet_network *net)
+{
+    size_t offset = 0;
+    for (int i = 0; i < net->num_params; i++) {
+        network_param *p = &net->params[i];
+        layer *l = p->owner;
+        p->value.data = net->values + offset;
+        p->grad.data = net->grads + offset;
         if (p->is_bias) {
             l->bias = p->value.data;
             l->dbias = p->grad.data;
@@ -174,8 +186,8 @@ alexnet_status alexnet_network_create(alexnet_network **out, const alexnet_confi
     return network_new("alexnet_network_create", out, cfg, seed, true);
 }
 
-alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_config *cfg,
-                           uint64_t seed, bool init)
+alexnet_status network_describe(const char *fn, alexnet_network **out, const alexnet_config *cfg,
+                                uint64_t seed)
 {
     CHECK_NOT_NULL(fn, out);
     *out = NULL;
@@ -194,10 +206,27 @@ alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_
     }
     net->min_input = arch_min_input(&net->config);
     net->param_floats = param_arena_floats(net);
+    describe_params(net);
+    *out = net;
+    return ALEXNET_OK;
+}
+
+int64_t network_param_count(const alexnet_network *net)
+{
+    int64_t total = 0;
+    for (int i = 0; i < net->num_params; i++)
+        total += net->params[i].value.numel;
+    return total;
+}
+
+alexnet_status network_allocate(const char *fn, alexnet_network *net, bool init)
+{
     net->values = memory_alloc_floats(net->param_floats);
     net->grads = memory_alloc_floats(net->param_floats);
     if (net->values == NULL || net->grads == NULL) {
-        alexnet_network_free(net);
+        memory_free(net->values);
+        memory_free(net->grads);
+        net->values = net->grads = NULL;
         return error_set(ALEXNET_ERR_OUT_OF_MEMORY,
                          "%s: cannot allocate %zu parameters and their gradients (%.1f MiB)", fn,
                          net->param_floats, (double)net->param_floats * 8.0 / 1048576.0);
@@ -205,15 +234,23 @@ alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_
     bind_params(net);
     if (init)
         network_init_params(net);
-    *out = net;
     return ALEXNET_OK;
+}
+
+alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_config *cfg,
+                           uint64_t seed, bool init)
+{
+    alexnet_status st = network_describe(fn, out, cfg, seed);
+    if (st == ALEXNET_OK && (st = network_allocate(fn, *out, init)) != ALEXNET_OK) {
+        alexnet_network_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 static void free_class_names(alexnet_network *net)
 {
-    for (int i = 0; net->class_names && i < net->config.num_classes; i++)
-        free(net->class_names[i]);
-    free(net->class_names);
+    metadata_class_names_free(net->class_names, net->config.num_classes);
     net->class_names = NULL;
 }
 

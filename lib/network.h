@@ -89,7 +89,19 @@ alexnet_status network_check_input(const char *fn, const alexnet_network *net,
 alexnet_status network_check_labels(const char *fn, const alexnet_network *net,
                                     const int32_t *labels, int64_t batch);
 
-/* Creates a network; with init false the parameters are left zero (a loader fills them). */
+/* Builds the network a config describes, with its layers and parameter shapes but no arenas
+ * (parameter views have NULL data): enough to check a file against it before allocating. */
+alexnet_status network_describe(const char *fn, alexnet_network **out, const alexnet_config *cfg,
+                                uint64_t seed);
+
+/* Allocates a described network's arenas; with init the parameters get their initial values,
+ * without they are left zero (a loader fills them). On failure the network stays described. */
+alexnet_status network_allocate(const char *fn, alexnet_network *net, bool init);
+
+/* The number of parameter values (without the arena's alignment padding). */
+int64_t network_param_count(const alexnet_network *net);
+
+/* Creates a network: network_describe then network_allocate. */
 alexnet_status network_new(const char *fn, alexnet_network **out, const alexnet_config *cfg,
                            uint64_t seed, bool init);
 

@@ -168,10 +168,25 @@ static void sgd_range(void *ctx, int64_t begin, int64_t end, int part)
     j->nonfinite[part] = bad;
 }
 
+/* The step counter is an int64_t; a checkpoint may bring it to its end, where counting on would
+ * overflow. */
+static alexnet_status check_counter(const char *fn, const char *what, int64_t count)
+{
+    if (count == INT64_MAX)
+        return error_set(ALEXNET_ERR_STATE,
+                         "%s: the optimizer has counted %lld %s, the most it can; start a new "
+                         "optimizer (alexnet_optimizer_create) to go on",
+                         fn, (long long)count, what);
+    return ALEXNET_OK;
+}
+
 alexnet_status alexnet_optimizer_step(alexnet_optimizer *opt)
 {
     static const char fn[] = "alexnet_optimizer_step";
     CHECK_NOT_NULL(fn, opt);
+    alexnet_status st = check_counter(fn, "steps", opt->steps);
+    if (st != ALEXNET_OK)
+        return st;
     alexnet_network *net = opt->net;
     sgd_job j;
     memset(&j, 0, sizeof j);
@@ -256,6 +271,9 @@ alexnet_status alexnet_optimizer_end_epoch(alexnet_optimizer *opt, float validat
     if (s->kind == ALEXNET_SCHEDULE_PLATEAU && !isfinite(validation_error))
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: the validation error %g is not finite",
                          fn, (double)validation_error);
+    alexnet_status st = check_counter(fn, "epochs", opt->epochs);
+    if (st != ALEXNET_OK)
+        return st;
     opt->epochs++;
     bool decay = false;
     if (s->kind == ALEXNET_SCHEDULE_STEP) {
@@ -292,6 +310,8 @@ alexnet_status alexnet_train_step(alexnet_network *net, alexnet_optimizer *opt,
                          "%s: the optimizer was created for another network", fn);
     /* Everything is checked before the forward pass, which advances the dropout draws. */
     alexnet_status st = network_check_input(fn, net, input);
+    if (st == ALEXNET_OK)
+        st = check_counter(fn, "steps", opt->steps);
     if (st == ALEXNET_OK)
         st = network_check_labels(fn, net, labels, input->shape[0]);
     if (st == ALEXNET_OK)

@@ -7,7 +7,21 @@
 #include "network.h"
 #include "tensor.h"
 
+#include <math.h>
 #include <string.h>
+
+/* Softmax has no meaningful value for a NaN or infinite logit (and one infinity makes the others
+ * NaN): such logits are refused rather than passed on as NaN probabilities. */
+static alexnet_status check_finite(const char *fn, const char *what, const alexnet_tensor *logits)
+{
+    const int64_t classes = logits->shape[logits->ndim - 1];
+    for (int64_t i = 0; i < logits->numel; i++)
+        if (!isfinite(logits->data[i]))
+            return error_set(ALEXNET_ERR_NUMERIC, "%s: %s [%lld, %lld] is %g; logits must be finite",
+                             fn, what, (long long)(i / classes), (long long)(i % classes),
+                             (double)logits->data[i]);
+    return ALEXNET_OK;
+}
 
 alexnet_status alexnet_softmax(const alexnet_tensor *logits, alexnet_tensor *probabilities)
 {
@@ -18,6 +32,9 @@ alexnet_status alexnet_softmax(const alexnet_tensor *logits, alexnet_tensor *pro
         logits->shape[1] > INT32_MAX)
         return error_set(ALEXNET_ERR_SHAPE,
                          "%s: logits and probabilities must both be [N, classes]", fn);
+    alexnet_status st = check_finite(fn, "logit", logits);
+    if (st != ALEXNET_OK)
+        return st;
     softmax_rows(logits->data, logits->shape[0], (int)logits->shape[1], probabilities->data);
     return ALEXNET_OK;
 }
@@ -67,6 +84,8 @@ alexnet_status alexnet_predict_ten_crop(alexnet_network *net, const alexnet_tens
         image_flip_planes(batch->data + (size_t)(k + 5) * crop, planes, ch, cw);
     }
     st = network_forward(fn, net, batch, logits, false);
+    if (st == ALEXNET_OK)
+        st = check_finite(fn, "the network's logit for crop", logits);
     if (st == ALEXNET_OK) {
         softmax_rows(logits->data, 10, classes, logits->data);
         for (int c = 0; c < classes; c++) {

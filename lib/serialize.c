@@ -8,83 +8,20 @@
  * is copied, so a failure changes nothing. */
 #include "error.h"
 #include "fileio.h"
+#include "input_limits.h"
+#include "metadata.h"
 #include "network.h"
 #include "optimizer.h"
 #include "safetensors.h"
 
 #include <inttypes.h>
-#include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define WEIGHTS_MAX_BYTES ((size_t)1 << 36) /* 64 GiB: far above any AlexNet */
 #define MOMENTUM_PREFIX "optimizer."
 #define MOMENTUM_SUFFIX ".momentum"
 static const char FORMAT_VERSION[] = "1";
-static const char *const INIT_KEYS[] = {"paper", "he"};
-static const char *const SCHEDULE_KEYS[] = {"constant", "step", "plateau"};
-
-/* ---- configuration <-> JSON ---------------------------------------------------------------- */
-
-static char *config_to_json(const alexnet_config *cfg)
-{
-    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:f, s:s}", "arch", arch_key(cfg->arch),
-                          "in_channels", cfg->in_channels, "in_height", cfg->in_height, "in_width",
-                          cfg->in_width, "num_classes", cfg->num_classes, "dropout",
-                          (double)cfg->dropout, "init", INIT_KEYS[cfg->init]);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return text;
-}
-
-static int key_index(const char *value, const char *const *keys, int count)
-{
-    for (int i = 0; i < count; i++)
-        if (value && strcmp(value, keys[i]) == 0)
-            return i;
-    return -1;
-}
-
-static alexnet_status config_from_json(const char *fn, const char *path, const char *text,
-                                       alexnet_config *cfg)
-{
-    json_error_t jerr;
-    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    const char *arch = NULL, *init = NULL;
-    int channels = 0, height = 0, width = 0, classes = 0;
-    double dropout = -1.0;
-    int ok = o && json_unpack(o, "{s:s, s:i, s:i, s:i, s:i, s:F, s:s}", "arch", &arch,
-                              "in_channels", &channels, "in_height", &height, "in_width", &width,
-                              "num_classes", &classes, "dropout", &dropout, "init", &init) == 0;
-    alexnet_arch arch_index = ALEXNET_ARCH_PAPER;
-    ok = ok && arch_from_key(arch, &arch_index);
-    int init_index = ok ? key_index(init, INIT_KEYS, 2) : -1;
-    json_decref(o);
-    if (!ok || init_index < 0)
-        return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s': the metadata alexnet.config is not a valid configuration", fn,
-                         path);
-    alexnet_config_init(cfg, arch_index);
-    cfg->in_channels = channels;
-    cfg->in_height = height;
-    cfg->in_width = width;
-    cfg->num_classes = classes;
-    cfg->dropout = (float)dropout;
-    cfg->init = (alexnet_init)init_index;
-    return ALEXNET_OK;
-}
-
-static bool parse_u64(const char *text, uint64_t *value)
-{
-    if (text == NULL || *text < '0' || *text > '9')
-        return false;
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    *value = v;
-    return *end == '\0';
-}
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
@@ -92,57 +29,6 @@ typedef struct save_job {
     const alexnet_network *net;
     const alexnet_optimizer *opt; /* NULL: weights only */
 } save_job;
-
-static char *optimizer_to_json(const alexnet_optimizer *opt)
-{
-    const alexnet_schedule_config *s = &opt->schedule;
-    json_t *schedule = json_pack(
-        "{s:s, s:f, s:i, s:i, s:f, s:f, s:o, s:i}", "kind", SCHEDULE_KEYS[s->kind], "factor",
-        (double)s->factor, "step_epochs", s->step_epochs, "patience", s->patience, "threshold",
-        (double)s->threshold, "min_learning_rate", (double)s->min_learning_rate, "best_error",
-        isfinite(opt->best_error) ? json_real(opt->best_error) : json_null(), "bad_epochs",
-        opt->bad_epochs);
-    json_t *o = json_pack(
-        "{s:f, s:f, s:f, s:I, s:I, s:o}", "learning_rate", (double)opt->config.learning_rate,
-        "momentum", (double)opt->config.momentum, "weight_decay", (double)opt->config.weight_decay,
-        "steps", (json_int_t)opt->steps, "epochs", (json_int_t)opt->epochs, "schedule", schedule);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return text;
-}
-
-static char *class_names_to_json(const alexnet_network *net)
-{
-    json_t *names = json_array();
-    for (int i = 0; i < net->config.num_classes; i++)
-        json_array_append_new(names, json_string(net->class_names[i]));
-    char *text = json_dumps(names, JSON_COMPACT);
-    json_decref(names);
-    return text;
-}
-
-/* Reads "alexnet.classes" (a JSON array of num_classes strings) when the file has it. */
-static alexnet_status class_names_from_file(const char *fn, const char *path, const safetensors *st,
-                                            alexnet_network *net)
-{
-    const char *text = safetensors_metadata(st, "alexnet.classes");
-    if (text == NULL)
-        return ALEXNET_OK;
-    json_error_t jerr;
-    json_t *names = json_loads(text, 0, &jerr);
-    const int n = net->config.num_classes;
-    const char **list = calloc((size_t)n, sizeof *list);
-    bool ok = names && list && json_is_array(names) && json_array_size(names) == (size_t)n;
-    for (int i = 0; ok && i < n; i++)
-        ok = (list[i] = json_string_value(json_array_get(names, (size_t)i))) != NULL;
-    alexnet_status status = ok ? alexnet_network_set_class_names(net, list, n) : ALEXNET_OK;
-    free(list);
-    json_decref(names);
-    if (!ok)
-        return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s': alexnet.classes is not a list of %d class names", fn, path, n);
-    return status;
-}
 
 static alexnet_status write_network(FILE *file, void *ctx)
 {
@@ -168,9 +54,9 @@ static alexnet_status write_network(FILE *file, void *ctx)
     char seed[32], step[32];
     snprintf(seed, sizeof seed, "%" PRIu64, net->seed);
     snprintf(step, sizeof step, "%" PRIu64, net->step);
-    char *config = config_to_json(&net->config);
-    char *classes = net->class_names ? class_names_to_json(net) : NULL;
-    char *optimizer = job->opt ? optimizer_to_json(job->opt) : NULL;
+    char *config = metadata_config_to_json(&net->config);
+    char *classes = net->class_names ? metadata_class_names_to_json(net) : NULL;
+    char *optimizer = job->opt ? metadata_optimizer_to_json(job->opt) : NULL;
     alexnet_status st;
     if (config == NULL || (job->opt && optimizer == NULL) || (net->class_names && !classes)) {
         st = error_set(ALEXNET_ERR_OUT_OF_MEMORY, "out of memory for the metadata");
@@ -226,9 +112,19 @@ static alexnet_status load_file(const char *fn, const char *path, loaded_file *f
 {
     memset(file, 0, sizeof *file);
     size_t size;
-    alexnet_status st = file_read_all(fn, path, WEIGHTS_MAX_BYTES, &file->bytes, &size);
+    const int64_t limit = limits_current().max_model_bytes;
+    const size_t max_bytes = (size_t)limit + SAFETENSORS_MAX_HEADER + 8;
+    alexnet_status st = file_read_all(fn, path, max_bytes, &file->bytes, &size);
     if (st == ALEXNET_OK)
         st = safetensors_parse(fn, path, file->bytes, size, &file->st);
+    if (st == ALEXNET_OK && file->st.data_size > (uint64_t)limit) {
+        st = error_set(ALEXNET_ERR_FORMAT,
+                       "%s: '%s' holds %.1f MiB of tensors, more than the %.1f MiB that "
+                       "alexnet_limits.max_model_bytes allows",
+                       fn, path, (double)file->st.data_size / 1048576.0,
+                       (double)limit / 1048576.0);
+        safetensors_free(&file->st);
+    }
     if (st != ALEXNET_OK) {
         free(file->bytes);
         file->bytes = NULL;
@@ -332,20 +228,11 @@ static alexnet_status match_tensors(const char *fn, const char *path, alexnet_ne
     return ALEXNET_OK;
 }
 
-/* A failure to build what a file describes is the file's fault (FORMAT), unless the memory ran
- * out: that is reported as such, so a host does not give up on a good file. */
-static alexnet_status describes_invalid(alexnet_status status, const char *fn, const char *path,
-                                        const char *what)
-{
-    if (status == ALEXNET_ERR_OUT_OF_MEMORY)
-        return error_prefix(status, "%s: '%s'", fn, path);
-    return error_prefix(ALEXNET_ERR_FORMAT, "%s: '%s' holds %s", fn, path, what);
-}
-
-static void copy_weights(alexnet_network *net, const safetensors *st, const st_tensor **found)
+static void copy_tensors(alexnet_network *net, const safetensors *st, const st_tensor **found,
+                         float *arena)
 {
     for (int i = 0; i < net->num_params; i++)
-        safetensors_copy_f32(st, found[i], net->params[i].value.data);
+        safetensors_copy_f32(st, found[i], arena + (net->params[i].value.data - net->values));
 }
 
 alexnet_status alexnet_network_load_weights(alexnet_network *net, const char *path)
@@ -360,15 +247,38 @@ alexnet_status alexnet_network_load_weights(alexnet_network *net, const char *pa
     const st_tensor *found[NETWORK_MAX_PARAMS];
     st = match_tensors(fn, path, net, &file.st, ROLE_WEIGHTS, found);
     if (st == ALEXNET_OK)
-        copy_weights(net, &file.st, found);
+        copy_tensors(net, &file.st, found, net->values);
     unload_file(&file);
     return st;
 }
 
-/* Rebuilds the network a file describes and fills its weights. */
-static alexnet_status network_from_file(const char *fn, const char *path, const loaded_file *file,
-                                        alexnet_network **out)
+/* Everything a model file or checkpoint describes, checked before anything is allocated: the
+ * network (described, not yet allocated), the tensor for each parameter (and its momentum), the
+ * optimizer state and the class names. */
+typedef struct file_contents {
+    alexnet_network *net;
+    const st_tensor *weights[NETWORK_MAX_PARAMS];
+    const st_tensor *momentum[NETWORK_MAX_PARAMS];
+    bool has_optimizer;
+    optimizer_state optimizer;
+    char **class_names;
+    uint64_t step;
+} file_contents;
+
+static void contents_free(file_contents *c)
 {
+    if (c->net)
+        metadata_class_names_free(c->class_names, c->net->config.num_classes);
+    alexnet_network_free(c->net);
+    memset(c, 0, sizeof *c);
+}
+
+/* Reads the metadata, describes the network and maps every tensor onto it, so that the sizes the
+ * configuration implies are known to equal the file's data before any of them is allocated. */
+static alexnet_status read_contents(const char *fn, const char *path, const loaded_file *file,
+                                    bool with_optimizer, file_contents *c)
+{
+    memset(c, 0, sizeof *c);
     const safetensors *st = &file->st;
     const char *format = safetensors_metadata(st, "alexnet.format");
     const char *config_text = safetensors_metadata(st, "alexnet.config");
@@ -382,30 +292,82 @@ static alexnet_status network_from_file(const char *fn, const char *path, const 
         return error_set(ALEXNET_ERR_FORMAT,
                          "%s: '%s' is in format %.16s; this libalexnet reads format %s", fn, path,
                          format, FORMAT_VERSION);
-    uint64_t seed = 0, step = 0;
-    if (!parse_u64(safetensors_metadata(st, "alexnet.seed"), &seed) ||
-        !parse_u64(safetensors_metadata(st, "alexnet.step"), &step))
+    uint64_t seed = 0;
+    if (!metadata_parse_u64(safetensors_metadata(st, "alexnet.seed"), &seed) ||
+        !metadata_parse_u64(safetensors_metadata(st, "alexnet.step"), &c->step))
         return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s': alexnet.seed and alexnet.step must be decimal integers", fn,
-                         path);
+                         "%s: '%s': alexnet.seed and alexnet.step must be decimal integers from 0 "
+                         "to 18446744073709551615",
+                         fn, path);
+    const char *optimizer_text = safetensors_metadata(st, "alexnet.optimizer");
+    if (with_optimizer && optimizer_text == NULL)
+        return error_set(ALEXNET_ERR_FORMAT,
+                         "%s: '%s' holds weights but no optimizer state (alexnet.optimizer); "
+                         "it is not a checkpoint",
+                         fn, path);
     alexnet_config cfg;
-    alexnet_status status = config_from_json(fn, path, config_text, &cfg);
-    alexnet_network *net = NULL;
-    if (status == ALEXNET_OK)
-        status = network_new(fn, &net, &cfg, seed, false);
+    alexnet_status status = metadata_config_from_json(fn, path, config_text, &cfg);
+    if (status == ALEXNET_OK && with_optimizer)
+        status = metadata_optimizer_from_json(fn, path, optimizer_text, &c->optimizer);
     if (status != ALEXNET_OK)
-        return describes_invalid(status, fn, path, "an invalid network");
-    const st_tensor *found[NETWORK_MAX_PARAMS];
-    status = match_tensors(fn, path, net, st, ROLE_WEIGHTS, found);
-    if (status == ALEXNET_OK)
-        status = class_names_from_file(fn, path, st, net);
-    if (status != ALEXNET_OK) {
-        alexnet_network_free(net);
         return status;
+    status = network_describe(fn, &c->net, &cfg, seed);
+    if (status == ALEXNET_ERR_OUT_OF_MEMORY)
+        return error_prefix(status, "%s: '%s'", fn, path);
+    if (status != ALEXNET_OK) /* a configuration the architecture cannot be built for */
+        return error_prefix(ALEXNET_ERR_FORMAT, "%s: '%s' holds an invalid network", fn, path);
+    c->has_optimizer = with_optimizer;
+    const int64_t limit = limits_current().max_model_bytes;
+    const double bytes = (double)network_param_count(c->net) * 4.0 * (with_optimizer ? 2 : 1);
+    if (bytes > (double)limit)
+        status = error_set(ALEXNET_ERR_FORMAT,
+                           "%s: '%s' describes %.1f MiB of parameters%s, more than the %.1f MiB "
+                           "that alexnet_limits.max_model_bytes allows",
+                           fn, path, bytes / 1048576.0, with_optimizer ? " and momentum" : "",
+                           (double)limit / 1048576.0);
+    if (status == ALEXNET_OK)
+        status = match_tensors(fn, path, c->net, st, ROLE_WEIGHTS, c->weights);
+    if (status == ALEXNET_OK && with_optimizer)
+        status = match_tensors(fn, path, c->net, st, ROLE_MOMENTUM, c->momentum);
+    const char *classes = safetensors_metadata(st, "alexnet.classes");
+    if (status == ALEXNET_OK && classes != NULL)
+        status = metadata_class_names_from_json(fn, path, classes, c->net->config.num_classes,
+                                                &c->class_names);
+    if (status != ALEXNET_OK)
+        contents_free(c);
+    return status;
+}
+
+/* Allocates what read_contents described and copies the file's values into it. */
+static alexnet_status build_contents(const char *fn, const char *path, const loaded_file *file,
+                                     file_contents *c, alexnet_network **net,
+                                     alexnet_optimizer **opt)
+{
+    alexnet_optimizer *o = NULL;
+    alexnet_status st = network_allocate(fn, c->net, false);
+    if (st == ALEXNET_OK && c->has_optimizer) {
+        st = alexnet_optimizer_create(&o, c->net, &c->optimizer.sgd);
+        if (st == ALEXNET_OK)
+            st = alexnet_optimizer_set_schedule(o, &c->optimizer.schedule);
     }
-    copy_weights(net, st, found);
-    net->step = step;
-    *out = net;
+    if (st != ALEXNET_OK) {
+        alexnet_optimizer_free(o);
+        contents_free(c);
+        return error_prefix(st, "%s: '%s'", fn, path);
+    }
+    copy_tensors(c->net, &file->st, c->weights, c->net->values);
+    c->net->step = c->step;
+    c->net->class_names = c->class_names;
+    if (o != NULL) {
+        copy_tensors(c->net, &file->st, c->momentum, o->momentum);
+        o->steps = c->optimizer.steps;
+        o->epochs = c->optimizer.epochs;
+        o->best_error = c->optimizer.best_error;
+        o->bad_epochs = c->optimizer.bad_epochs;
+    }
+    *net = c->net;
+    if (opt)
+        *opt = o;
     return ALEXNET_OK;
 }
 
@@ -417,82 +379,12 @@ alexnet_status alexnet_network_load(alexnet_network **out, const char *path)
     CHECK_NOT_NULL(fn, path);
     loaded_file file;
     alexnet_status st = load_file(fn, path, &file);
-    if (st != ALEXNET_OK)
-        return st;
-    st = network_from_file(fn, path, &file, out);
-    unload_file(&file);
+    file_contents c;
+    if (st == ALEXNET_OK && (st = read_contents(fn, path, &file, false, &c)) == ALEXNET_OK)
+        st = build_contents(fn, path, &file, &c, out, NULL);
+    if (file.bytes)
+        unload_file(&file);
     return st;
-}
-
-/* The optimizer a checkpoint describes, momentum buffers included. */
-static alexnet_status optimizer_from_file(const char *fn, const char *path, const loaded_file *file,
-                                          alexnet_network *net, alexnet_optimizer **out)
-{
-    const safetensors *st = &file->st;
-    const char *text = safetensors_metadata(st, "alexnet.optimizer");
-    if (text == NULL)
-        return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s' holds weights but no optimizer state (alexnet.optimizer); "
-                         "it is not a checkpoint",
-                         fn, path);
-    json_error_t jerr;
-    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    double lr = 0, momentum = 0, decay = 0, factor = 0, threshold = 0, min_lr = 0;
-    json_int_t steps = -1, epochs = -1;
-    int step_epochs = 0, patience = 0, bad_epochs = -1;
-    const char *kind = NULL;
-    json_t *best = NULL;
-    int ok =
-        o && json_unpack(o, "{s:F, s:F, s:F, s:I, s:I, s:{s:s, s:F, s:i, s:i, s:F, s:F, s:o, s:i}}",
-                         "learning_rate", &lr, "momentum", &momentum, "weight_decay", &decay,
-                         "steps", &steps, "epochs", &epochs, "schedule", "kind", &kind, "factor",
-                         &factor, "step_epochs", &step_epochs, "patience", &patience, "threshold",
-                         &threshold, "min_learning_rate", &min_lr, "best_error", &best,
-                         "bad_epochs", &bad_epochs) == 0;
-    int kind_index = ok ? key_index(kind, SCHEDULE_KEYS, 3) : -1;
-    ok = ok && kind_index >= 0 && steps >= 0 && epochs >= 0 && bad_epochs >= 0 &&
-         (json_is_null(best) || json_is_number(best));
-    double best_error = ok && json_is_number(best) ? json_number_value(best) : INFINITY;
-    json_decref(o);
-    if (!ok)
-        return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s': the metadata alexnet.optimizer is not a valid optimizer state",
-                         fn, path);
-    alexnet_sgd_config sgd;
-    alexnet_sgd_config_init(&sgd);
-    sgd.learning_rate = (float)lr;
-    sgd.momentum = (float)momentum;
-    sgd.weight_decay = (float)decay;
-    alexnet_schedule_config schedule;
-    alexnet_schedule_config_init(&schedule, (alexnet_schedule_kind)kind_index);
-    schedule.factor = (float)factor;
-    schedule.step_epochs = step_epochs;
-    schedule.patience = patience;
-    schedule.threshold = (float)threshold;
-    schedule.min_learning_rate = (float)min_lr;
-
-    alexnet_optimizer *opt = NULL;
-    alexnet_status status = alexnet_optimizer_create(&opt, net, &sgd);
-    if (status == ALEXNET_OK)
-        status = alexnet_optimizer_set_schedule(opt, &schedule);
-    const st_tensor *found[NETWORK_MAX_PARAMS];
-    if (status != ALEXNET_OK)
-        status = describes_invalid(status, fn, path, "an invalid optimizer state");
-    else
-        status = match_tensors(fn, path, net, st, ROLE_MOMENTUM, found);
-    if (status != ALEXNET_OK) {
-        alexnet_optimizer_free(opt);
-        return status;
-    }
-    for (int i = 0; i < net->num_params; i++)
-        safetensors_copy_f32(st, found[i],
-                             opt->momentum + (net->params[i].value.data - net->values));
-    opt->steps = steps;
-    opt->epochs = epochs;
-    opt->best_error = (float)best_error;
-    opt->bad_epochs = bad_epochs;
-    *out = opt;
-    return ALEXNET_OK;
 }
 
 alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer **opt,
@@ -508,19 +400,10 @@ alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer 
     CHECK_NOT_NULL(fn, path);
     loaded_file file;
     alexnet_status st = load_file(fn, path, &file);
-    if (st != ALEXNET_OK)
-        return st;
-    alexnet_network *n = NULL;
-    alexnet_optimizer *o = NULL;
-    st = network_from_file(fn, path, &file, &n);
-    if (st == ALEXNET_OK)
-        st = optimizer_from_file(fn, path, &file, n, &o);
-    unload_file(&file);
-    if (st != ALEXNET_OK) {
-        alexnet_network_free(n);
-        return st;
-    }
-    *net = n;
-    *opt = o;
-    return ALEXNET_OK;
+    file_contents c;
+    if (st == ALEXNET_OK && (st = read_contents(fn, path, &file, true, &c)) == ALEXNET_OK)
+        st = build_contents(fn, path, &file, &c, net, opt);
+    if (file.bytes)
+        unload_file(&file);
+    return st;
 }

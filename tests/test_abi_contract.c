@@ -2,6 +2,8 @@
  * configuration structs of any size (older and newer callers), accessors that never fail, and
  * outputs cleared on failure. */
 #include "file_helpers.h"
+
+#include <math.h>
 #include "test_helpers.h"
 
 #include <stddef.h>
@@ -273,6 +275,62 @@ START_TEST(every_output_is_cleared_on_failure)
 }
 END_TEST
 
+/* Edge inputs get the status their header comment documents, and change nothing. */
+START_TEST(edge_inputs_get_their_documented_status)
+{
+    alexnet_loader_config cfg, untouched;
+    memset(&cfg, 0x5A, sizeof cfg);
+    untouched = cfg;
+    const int bad[][3] = {{0, 8, 8}, {2, 8, 8}, {1, 0, 8}, {1, -1, 8}, {3, 8, 1 << 30}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_fails(alexnet_loader_config_init(&cfg, bad[i][0], bad[i][1], bad[i][2]),
+                        ALEXNET_ERR_INVALID_ARGUMENT, "alexnet_loader_config_init");
+        ck_assert_mem_eq(&cfg, &untouched, sizeof cfg);
+    }
+
+    /* Non-finite logits: NUMERIC naming the place, nothing written. */
+    int64_t shape[2] = {2, 3};
+    alexnet_tensor *logits = NULL, *probabilities = NULL;
+    ck_assert_ok(alexnet_tensor_create(&logits, 2, shape));
+    ck_assert_ok(alexnet_tensor_create(&probabilities, 2, shape));
+    alexnet_tensor_data(logits)[4] = NAN;
+    alexnet_tensor_data(probabilities)[0] = 7.0f;
+    ck_assert_fails(alexnet_softmax(logits, probabilities), ALEXNET_ERR_NUMERIC, "[1, 1] is nan");
+    alexnet_tensor_data(logits)[4] = INFINITY;
+    ck_assert_fails(alexnet_softmax(logits, probabilities), ALEXNET_ERR_NUMERIC, "[1, 1] is inf");
+    ck_assert(alexnet_tensor_data(probabilities)[0] == 7.0f);
+    alexnet_tensor_data(logits)[4] = 1.0f;
+    ck_assert_ok(alexnet_softmax(logits, probabilities));
+    ck_assert_float_eq_tol(alexnet_tensor_data(probabilities)[0], 1.0f / 3.0f, 1e-6f);
+
+    /* Colour jitter: grey images are SHAPE, non-finite alphas or components NUMERIC. */
+    int64_t rgb[3] = {3, 2, 2}, grey[3] = {1, 2, 2};
+    alexnet_tensor *image = NULL, *grey_image = NULL;
+    ck_assert_ok(alexnet_tensor_create(&image, 3, rgb));
+    ck_assert_ok(alexnet_tensor_create(&grey_image, 3, grey));
+    alexnet_color_pca pca = {{1.0f, 0.5f, 0.25f}, {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
+    float alpha[3] = {0.1f, NAN, 0.1f};
+    ck_assert_fails(alexnet_image_color_jitter(grey_image, &pca, alpha), ALEXNET_ERR_SHAPE, "grey");
+    ck_assert_fails(alexnet_image_color_jitter(image, &pca, alpha), ALEXNET_ERR_NUMERIC,
+                    "component 1 has alpha nan");
+    alpha[1] = 0.1f;
+    pca.eigenvalues[2] = INFINITY;
+    ck_assert_fails(alexnet_image_color_jitter(image, &pca, alpha), ALEXNET_ERR_NUMERIC,
+                    "component 2");
+    for (int i = 0; i < 12; i++)
+        ck_assert(alexnet_tensor_data(image)[i] == 0.0f);
+    pca.eigenvalues[2] = 0.25f;
+    ck_assert_ok(alexnet_image_color_jitter(image, &pca, alpha));
+    ck_assert_float_eq_tol(alexnet_tensor_data(image)[0], 0.1f, 1e-7f);
+    const alexnet_tensor *greys[1] = {grey_image};
+    ck_assert_fails(alexnet_color_pca_fit(&pca, greys, 1), ALEXNET_ERR_SHAPE, "PCA needs RGB");
+    alexnet_tensor_free(logits);
+    alexnet_tensor_free(probabilities);
+    alexnet_tensor_free(image);
+    alexnet_tensor_free(grey_image);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("abi_contract");
@@ -284,6 +342,7 @@ int main(void)
     tcase_add_test(tc, loader_config_of_any_version);
     tcase_add_test(tc, accessors_never_fail_and_leave_the_last_error_alone);
     tcase_add_test(tc, every_output_is_cleared_on_failure);
+    tcase_add_test(tc, edge_inputs_get_their_documented_status);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

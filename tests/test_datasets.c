@@ -328,6 +328,12 @@ START_TEST(loader_batches_are_reproducible_and_cover_each_sample_once)
     ck_assert_ok(alexnet_loader_create(&ld, ds, &cfg));
     ck_assert_fails(alexnet_loader_next(ld, &batch, &l), ALEXNET_ERR_STATE,
                     "alexnet_loader_start_epoch");
+    /* The epoch names 24 bits of every random stream: ALEXNET_MAX_EPOCH is the last. */
+    ck_assert_ok(alexnet_loader_start_epoch(ld, ALEXNET_MAX_EPOCH));
+    ck_assert_fails(alexnet_loader_start_epoch(ld, (int64_t)ALEXNET_MAX_EPOCH + 1),
+                    ALEXNET_ERR_INVALID_ARGUMENT, "outside 0..16777215");
+    ck_assert_fails(alexnet_loader_start_epoch(ld, -1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "epoch -1");
     alexnet_loader_free(ld);
     cfg.batch_size = 0;
     ck_assert_fails(alexnet_loader_create(&ld, ds, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,

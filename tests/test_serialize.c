@@ -1,6 +1,7 @@
 /* Weight files and checkpoints: round trips, exact resume, hostile files (each a clear error and an
  * unchanged network), crash safety under SIGKILL and failed writes. */
 #include "file_helpers.h"
+#include "model_files.h"
 #include "network_helpers.h"
 
 #include <dirent.h>
@@ -146,62 +147,6 @@ START_TEST(checkpoint_resume_is_bit_identical)
 END_TEST
 
 /* ---- hostile files, made from a valid one ---------------------------------------------------- */
-
-typedef struct file_image {
-    json_t *header;
-    unsigned char *data;
-    size_t data_size;
-} file_image;
-
-static file_image read_image(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    unsigned char prefix[8];
-    ck_assert_int_eq(fread(prefix, 1, 8, f), 8);
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = (n << 8) | prefix[i];
-    char *text = malloc(n);
-    ck_assert_int_eq(fread(text, 1, n, f), n);
-    file_image image;
-    image.header = json_loadb(text, n, 0, NULL);
-    ck_assert_ptr_nonnull(image.header);
-    free(text);
-    long start = ftell(f);
-    fseek(f, 0, SEEK_END);
-    image.data_size = (size_t)(ftell(f) - start);
-    fseek(f, start, SEEK_SET);
-    image.data = malloc(image.data_size + 64);
-    ck_assert_int_eq(fread(image.data, 1, image.data_size, f), image.data_size);
-    fclose(f);
-    return image;
-}
-
-static void write_raw(const char *path, uint64_t header_length, const char *header,
-                      size_t header_size, const unsigned char *data, size_t data_size)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    for (int i = 0; i < 8; i++)
-        fputc((int)((header_length >> (8 * i)) & 0xff), f);
-    fwrite(header, 1, header_size, f);
-    if (data_size > 0)
-        fwrite(data, 1, data_size, f);
-    fclose(f);
-}
-
-static void write_image(const char *path, const file_image *image)
-{
-    char *text = json_dumps(image->header, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    write_raw(path, strlen(text), text, strlen(text), image->data, image->data_size);
-    free(text);
-}
-
-static void set_offsets(json_t *tensor, long long begin, long long end)
-{
-    json_object_set_new(tensor, "data_offsets", json_pack("[I, I]", begin, end));
-}
 
 /* The valid file, and the network whose weights it holds. */
 static const char *valid_file(void)
@@ -428,32 +373,6 @@ START_TEST(hostile_files_are_rejected_and_change_nothing)
 }
 END_TEST
 
-/* A valid file whose network does not fit in memory is OUT_OF_MEMORY, not FORMAT: the file is
- * fine, the host is short of memory. */
-START_TEST(running_out_of_memory_loading_is_reported_as_such)
-{
-    file_image image = read_image(valid_file());
-    json_t *meta = json_object_get(image.header, "__metadata__");
-    json_t *cfg = json_loads(json_string_value(json_object_get(meta, "alexnet.config")), 0, NULL);
-    ck_assert_ptr_nonnull(cfg);
-    json_object_set_new(cfg, "num_classes", json_integer(1000000)); /* fc8: 2 GB of weights */
-    char *text = json_dumps(cfg, JSON_COMPACT);
-    json_object_set_new(meta, "alexnet.config", json_string(text));
-    free(text);
-    json_decref(cfg);
-    const char *path = in_dir("huge.safetensors");
-    write_image(path, &image);
-    json_decref(image.header);
-    free(image.data);
-    if (!limit_address_space((size_t)256 << 20))
-        return; /* not under AddressSanitizer */
-    alexnet_network *net = (alexnet_network *)&net;
-    ck_assert_fails(alexnet_network_load(&net, path), ALEXNET_ERR_OUT_OF_MEMORY,
-                    "huge.safetensors");
-    ck_assert_ptr_null(net);
-}
-END_TEST
-
 START_TEST(missing_files_and_wrong_kinds_are_reported)
 {
     alexnet_network *net = mini_network(15, 0.0f, 7), *loaded = NULL;
@@ -529,10 +448,14 @@ START_TEST(failed_save_leaves_the_old_file)
         setrlimit(RLIMIT_FSIZE, &limit);
         alexnet_network *other = mini_network(15, 0.0f, 123);
         alexnet_status st = alexnet_network_save(other, path);
-        _exit(st == ALEXNET_ERR_IO && strstr(alexnet_last_error(), "cannot write") &&
-                      strstr(alexnet_last_error(), path) && strstr(alexnet_last_error(), "large")
-                  ? 0
-                  : 1);
+        const bool reported = st == ALEXNET_ERR_IO && strstr(alexnet_last_error(), "cannot write") &&
+                              strstr(alexnet_last_error(), path) &&
+                              strstr(alexnet_last_error(), "large");
+        /* Everything the child made is freed, so a leak checker (valgrind) has nothing to add to
+         * its exit status. */
+        alexnet_network_free(other);
+        alexnet_network_free(original);
+        _exit(reported ? 0 : 1);
     }
     int status = 0;
     waitpid(child, &status, 0);
@@ -581,7 +504,6 @@ int main(void)
     tcase_add_loop_test(tc, save_then_load_is_bit_identical, 0, 2);
     tcase_add_test(tc, checkpoint_resume_is_bit_identical);
     tcase_add_loop_test(tc, hostile_files_are_rejected_and_change_nothing, 0, HOSTILE_CASES);
-    tcase_add_test(tc, running_out_of_memory_loading_is_reported_as_such);
     tcase_add_test(tc, missing_files_and_wrong_kinds_are_reported);
     tcase_add_test(tc, nan_weights_load_but_training_reports_them);
     tcase_add_test(tc, failed_save_leaves_the_old_file);

@@ -67,7 +67,7 @@ extern "C" {
  * --------------------------------------------------------------------------------------------- */
 
 #define ALEXNET_VERSION_MAJOR 1
-#define ALEXNET_VERSION_MINOR 0
+#define ALEXNET_VERSION_MINOR 1
 #define ALEXNET_VERSION_PATCH 0
 /* MAJOR*10000 + MINOR*100 + PATCH, comparable with alexnet_version(). */
 #define ALEXNET_VERSION \
@@ -105,6 +105,45 @@ ALEXNET_API const char *alexnet_status_string(alexnet_status status);
  * Successful calls do not clear it, so read it right after a call returns a non-OK status. Returns
  * "" before any failure. The pointer stays valid until the next failing call on the same thread. */
 ALEXNET_API const char *alexnet_last_error(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Limits on untrusted input
+ *
+ * Model files, checkpoints, images and data sets may come from anyone. Every reader checks the
+ * sizes a file declares against these limits before it allocates anything, and refuses a file
+ * that exceeds one with ALEXNET_ERR_FORMAT naming the limit, so a small hostile file cannot make
+ * the library allocate much more memory than the host allowed. The limits hold for the whole
+ * process and for every thread; a change applies to calls that start after it.
+ *
+ *   field               default                          largest value
+ *   max_model_bytes     4 GiB (17 ImageNet AlexNets)     64 GiB
+ *   max_dataset_bytes   2 GiB (an IDX file, inflated)    2 GiB
+ *   max_image_bytes     256 MiB (an encoded PNG/JPEG)    256 MiB
+ *   max_image_pixels    67,108,864 (width x height)      67,108,864
+ *   max_image_side      16,384 pixels                    16,384
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct alexnet_limits {
+    size_t struct_size;        /* set by alexnet_limits_init                                       */
+    int64_t max_model_bytes;   /* parameter (and momentum) bytes a model file's configuration may
+                                  describe; loading allocates about twice this (the gradients)   */
+    int64_t max_dataset_bytes; /* bytes of an IDX file after decompression                       */
+    int64_t max_image_bytes;   /* bytes of one encoded image                                     */
+    int64_t max_image_pixels;  /* width x height of one decoded image                            */
+    int64_t max_image_side;    /* width or height of one decoded image (and IDX rows, columns)  */
+} alexnet_limits;
+
+/* Fills `limits` with the defaults above. Since 1.1. Errors: ALEXNET_ERR_INVALID_ARGUMENT. */
+ALEXNET_API alexnet_status alexnet_limits_init(alexnet_limits *limits);
+
+/* Copies the limits in force into `limits` (limits->struct_size must be set, e.g. by
+ * alexnet_limits_init). Since 1.1. Errors: ALEXNET_ERR_INVALID_ARGUMENT. */
+ALEXNET_API alexnet_status alexnet_limits_get(alexnet_limits *limits);
+
+/* Sets the limits for the whole process; NULL restores the defaults. Fields beyond the caller's
+ * struct_size keep their defaults. Every field must be from 1 to its largest value above.
+ * Since 1.1. Errors: ALEXNET_ERR_INVALID_ARGUMENT (nothing is changed). */
+ALEXNET_API alexnet_status alexnet_limits_set(const alexnet_limits *limits);
 
 /* ------------------------------------------------------------------------------------------------
  * Tensors
@@ -313,7 +352,8 @@ ALEXNET_API alexnet_status alexnet_optimizer_get_config(const alexnet_optimizer 
 
 /* Applies one update from the gradients of the last alexnet_network_backward.
  * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_NUMERIC when the update would make a
- * weight or momentum non-finite, in which case nothing is changed. */
+ * weight or momentum non-finite, in which case nothing is changed; ALEXNET_ERR_STATE when the step
+ * count has reached INT64_MAX (only a checkpoint can bring it there). */
 ALEXNET_API alexnet_status alexnet_optimizer_step(alexnet_optimizer *opt);
 
 /* Sets the learning rate for later steps (a host-driven schedule).
@@ -332,7 +372,8 @@ ALEXNET_API int64_t alexnet_optimizer_epochs(const alexnet_optimizer *opt);
  * (when not NULL) receives the batch's mean cross-entropy.
  * Errors: those of alexnet_network_forward and alexnet_network_backward; ALEXNET_ERR_NUMERIC when
  * the loss or the update is not finite, in which case no weight is changed. ALEXNET_ERR_INVALID_ARGUMENT
- * when `opt` belongs to another network. */
+ * when `opt` belongs to another network; ALEXNET_ERR_STATE when the step count has reached
+ * INT64_MAX (checked before the forward pass, so nothing changes). */
 ALEXNET_API alexnet_status alexnet_train_step(alexnet_network *net, alexnet_optimizer *opt,
                                               const alexnet_tensor *input,
                                               const int32_t *labels, float *loss);
@@ -372,7 +413,8 @@ ALEXNET_API alexnet_status alexnet_optimizer_set_schedule(alexnet_optimizer *opt
 /* Ends an epoch: counts it, and lets the schedule adjust the learning rate given this epoch's
  * validation error (any measure where lower is better; ignored by CONSTANT and STEP). *changed
  * (when not NULL) is set to 1 when the rate changed. Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL
- * or a non-finite validation error under PLATEAU. */
+ * or a non-finite validation error under PLATEAU; ALEXNET_ERR_STATE when the epoch count has
+ * reached INT64_MAX. */
 ALEXNET_API alexnet_status alexnet_optimizer_end_epoch(alexnet_optimizer *opt,
                                                        float validation_error, int *changed);
 
@@ -430,9 +472,11 @@ ALEXNET_API const char *alexnet_network_class_name(const alexnet_network *net, i
  * Images
  *
  * Images are tensors [C, H, W] of floats in [0, 1] (C = 1 grey or 3 RGB). Decoding uses stb_image
- * on untrusted input: PNG and JPEG only, files up to 256 MiB, at most 16384 pixels per side and
- * 67,108,864 in all, checked from the header before anything is allocated; every failure is
- * ALEXNET_ERR_FORMAT (or ALEXNET_ERR_IO for the file itself) with the file name and the reason.
+ * on untrusted input: PNG and JPEG only, within the image limits of alexnet_limits (file bytes,
+ * pixels per side and in all), checked from the header before anything is allocated. A palette
+ * PNG whose pixels use a colour its palette does not define is refused, as the PNG standard
+ * requires. Every failure is ALEXNET_ERR_FORMAT (or ALEXNET_ERR_IO for the file itself) with the
+ * file name and the reason.
  * --------------------------------------------------------------------------------------------- */
 
 /* Decodes a PNG or JPEG held in memory, converting to `channels` (1: grey, from RGB by luminance;
@@ -478,12 +522,17 @@ typedef struct alexnet_color_pca {
     float eigenvectors[3][3];
 } alexnet_color_pca;
 
-/* Fits the components to the pixels of `count` RGB images [3, H, W]. Errors: INVALID_ARGUMENT. */
+/* Fits the components to the pixels of `count` RGB images [3, H, W].
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or no pixels; ALEXNET_ERR_SHAPE for an image that
+ * is not RGB [3, H, W] (a grey one included). */
 ALEXNET_API alexnet_status alexnet_color_pca_fit(alexnet_color_pca *pca,
                                                  const alexnet_tensor *const *images, int count);
 
 /* Adds [p1 p2 p3] [a1 l1, a2 l2, a3 l3]^T to every pixel of an RGB image, for alpha = (a1, a2, a3)
- * (the paper draws each a_i from N(0, 0.1) once per image). */
+ * (the paper draws each a_i from N(0, 0.1) once per image).
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_SHAPE for an image that is not RGB
+ * [3, H, W]; ALEXNET_ERR_NUMERIC when an alpha, eigenvalue or eigenvector entry is NaN or
+ * infinite (the image is unchanged). */
 ALEXNET_API alexnet_status alexnet_image_color_jitter(alexnet_tensor *image,
                                                       const alexnet_color_pca *pca,
                                                       const float alpha[3]);
@@ -499,7 +548,9 @@ ALEXNET_API alexnet_status alexnet_predict_ten_crop(alexnet_network *net,
                                                     const alexnet_tensor *image,
                                                     alexnet_tensor *probabilities);
 
-/* Softmax of logits [N, classes] into probabilities (same shape, may be the same tensor). */
+/* Softmax of logits [N, classes] into probabilities (same shape, may be the same tensor).
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_SHAPE; ALEXNET_ERR_NUMERIC when a
+ * logit is NaN or infinite (the message gives its row and column; nothing is written). */
 ALEXNET_API alexnet_status alexnet_softmax(const alexnet_tensor *logits,
                                            alexnet_tensor *probabilities);
 
@@ -538,7 +589,9 @@ ALEXNET_API const char *alexnet_dataset_class_name(const alexnet_dataset *ds, in
 ALEXNET_API alexnet_status alexnet_dataset_get(const alexnet_dataset *ds, int64_t index,
                                                alexnet_tensor **image, int32_t *label);
 
-/* Fits alexnet_color_pca to up to `max_images` images of an RGB data set, picked with `seed`. */
+/* Fits alexnet_color_pca to up to `max_images` images of an RGB data set, picked with `seed`.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or max_images < 1; ALEXNET_ERR_SHAPE for a grey
+ * data set; decoding errors of a folder data set's images. */
 ALEXNET_API alexnet_status alexnet_dataset_color_pca(const alexnet_dataset *ds, int64_t max_images,
                                                      uint64_t seed, alexnet_color_pca *pca);
 
@@ -575,7 +628,9 @@ typedef struct alexnet_loader_config {
     void *callback_user;
 } alexnet_loader_config;
 
-/* Fills `cfg` with the defaults above for batches of [channels, height, width] images. */
+/* Fills `cfg` with the defaults above for batches of [channels, height, width] images.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL, channels other than 1 or 3, or a height or width
+ * outside 1..ALEXNET_MAX_SIDE (cfg is then unchanged). */
 ALEXNET_API alexnet_status alexnet_loader_config_init(alexnet_loader_config *cfg, int channels,
                                                       int height, int width);
 
@@ -588,8 +643,12 @@ ALEXNET_API alexnet_status alexnet_loader_create(alexnet_loader **out, const ale
 /* Stops the prefetch thread and releases the loader; NULL is ignored. */
 ALEXNET_API void alexnet_loader_free(alexnet_loader *ld);
 
-/* Starts epoch `epoch` (>= 0): the sample order is a function of the seed and the epoch, so a
- * resumed run can restart at the epoch it stopped in. */
+/* The largest epoch number: the epoch is 24 bits of the name of each random stream. */
+#define ALEXNET_MAX_EPOCH 16777215
+
+/* Starts epoch `epoch`, 0 to ALEXNET_MAX_EPOCH: the sample order is a function of the seed and the
+ * epoch, so a resumed run can restart at the epoch it stopped in.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or an epoch out of range. */
 ALEXNET_API alexnet_status alexnet_loader_start_epoch(alexnet_loader *ld, int64_t epoch);
 
 /* The next batch of the epoch: *images [N, C, H, W] and *labels [N], borrowed until the next call

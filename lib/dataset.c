@@ -5,6 +5,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "idx.h"
+#include "input_limits.h"
 #include "image.h"
 #include "rng.h"
 #include "tensor.h"
@@ -57,9 +58,9 @@ alexnet_status alexnet_dataset_open_idx(alexnet_dataset **out, const char *image
     ds->channels = 1;
     size_t image_size, label_size;
     idx_array images, labels;
-    alexnet_status st = idx_read_file(fn, images_path, &ds->image_file, &image_size);
+    alexnet_status st = idx_read_file(fn, images_path, 3, &ds->image_file, &image_size);
     if (st == ALEXNET_OK)
-        st = idx_read_file(fn, labels_path, &ds->label_file, &label_size);
+        st = idx_read_file(fn, labels_path, 1, &ds->label_file, &label_size);
     if (st == ALEXNET_OK)
         st = idx_parse(fn, images_path, ds->image_file, image_size, 3, &images);
     if (st == ALEXNET_OK)
@@ -67,10 +68,14 @@ alexnet_status alexnet_dataset_open_idx(alexnet_dataset **out, const char *image
     if (st == ALEXNET_OK && images.dims[0] != labels.dims[0])
         st = error_set(ALEXNET_ERR_FORMAT, "%s: '%s' holds %u images but '%s' %u labels", fn,
                        images_path, images.dims[0], labels_path, labels.dims[0]);
+    const int64_t side = limits_current().max_image_side;
     if (st == ALEXNET_OK && (images.dims[0] == 0 || images.dims[1] == 0 || images.dims[2] == 0 ||
-                             images.dims[1] > IMAGE_MAX_SIDE || images.dims[2] > IMAGE_MAX_SIDE))
-        st = error_set(ALEXNET_ERR_FORMAT, "%s: '%s' holds %u images of %ux%u pixels", fn,
-                       images_path, images.dims[0], images.dims[1], images.dims[2]);
+                             images.dims[1] > side || images.dims[2] > side))
+        st = error_set(ALEXNET_ERR_FORMAT,
+                       "%s: '%s' holds %u images of %ux%u pixels; images must have at least one "
+                       "and at most %lld pixels per side (alexnet_limits.max_image_side)",
+                       fn, images_path, images.dims[0], images.dims[1], images.dims[2],
+                       (long long)side);
     if (st != ALEXNET_OK) {
         alexnet_dataset_free(ds);
         return st;

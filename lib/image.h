@@ -8,13 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum {
-    IMAGE_MAX_SIDE = 16384,
-    IMAGE_MAX_PIXELS = 1 << 26,
-};
-#define IMAGE_MAX_FILE_BYTES ((size_t)256 << 20)
+/* The largest side the image operations (resizing, cropping) produce. */
+enum { IMAGE_MAX_SIDE = 16384 };
 
-/* Decodes PNG/JPEG bytes; `label` (a file name, or "image data") goes into messages. */
+/* Decodes PNG/JPEG bytes within alexnet_limits (image_decode.c); `label` (a file name, or
+ * "image data") goes into messages. */
 alexnet_status image_decode(const char *fn, const char *label, const uint8_t *data, size_t size,
                             int channels, alexnet_tensor **out);
 

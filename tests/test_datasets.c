@@ -181,6 +181,49 @@ START_TEST(running_out_of_memory_inflating_is_reported_as_such)
 }
 END_TEST
 
+/* A gzip bomb: the header declares one 64x64 image (4 KiB), the stream inflates to 64 MiB.
+ * Inflating stops at the first byte past the declared size, with the address space capped far
+ * below what the whole stream would need; a header beyond the host's limit is refused before any
+ * data is inflated. */
+START_TEST(inflating_stops_at_the_size_the_header_declares)
+{
+    size_t isize, lsize;
+    uint8_t *images = idx_images(1, 64, 64, &isize), *labels = idx_labels(1, &lsize);
+    const size_t bomb = (size_t)64 << 20;
+    uint8_t *big = calloc(1, bomb);
+    memcpy(big, images, isize);
+    write_gz(in_dir("bomb.idx.gz"), big, bomb);
+    write_bytes(in_dir("lab.idx"), labels, lsize);
+    free(big);
+    limit_address_space((size_t)16 << 20); /* where it can (not under AddressSanitizer) */
+    alexnet_dataset *ds = (alexnet_dataset *)&ds;
+    ck_assert_fails(alexnet_dataset_open_idx(&ds, in_dir("bomb.idx.gz"), in_dir("lab.idx")),
+                    ALEXNET_ERR_FORMAT, "inflates to more than the 4112 bytes its IDX header");
+    ck_assert_ptr_null(ds);
+
+    write_gz(in_dir("one.idx.gz"), images, isize);
+    alexnet_limits limits;
+    ck_assert_ok(alexnet_limits_init(&limits));
+    limits.max_dataset_bytes = 4095;
+    ck_assert_ok(alexnet_limits_set(&limits));
+    ck_assert_fails(alexnet_dataset_open_idx(&ds, in_dir("one.idx.gz"), in_dir("lab.idx")),
+                    ALEXNET_ERR_FORMAT, "alexnet_limits.max_dataset_bytes");
+    limits.max_dataset_bytes = 4096;
+    limits.max_image_side = 63;
+    ck_assert_ok(alexnet_limits_set(&limits));
+    ck_assert_fails(alexnet_dataset_open_idx(&ds, in_dir("one.idx.gz"), in_dir("lab.idx")),
+                    ALEXNET_ERR_FORMAT, "images of 64x64 pixels");
+    limits.max_image_side = 64;
+    ck_assert_ok(alexnet_limits_set(&limits));
+    ck_assert_ok(alexnet_dataset_open_idx(&ds, in_dir("one.idx.gz"), in_dir("lab.idx")));
+    ck_assert_int_eq(alexnet_dataset_size(ds), 1);
+    alexnet_dataset_free(ds);
+    ck_assert_ok(alexnet_limits_set(NULL));
+    free(images);
+    free(labels);
+}
+END_TEST
+
 START_TEST(folder_tree_gives_sorted_classes_and_files)
 {
     alexnet_dataset *ds = NULL;
@@ -512,6 +555,7 @@ int main(void)
     tcase_add_test(tc, idx_files_load_plain_and_gzipped);
     tcase_add_test(tc, bad_idx_files_are_clear_errors);
     tcase_add_test(tc, running_out_of_memory_inflating_is_reported_as_such);
+    tcase_add_test(tc, inflating_stops_at_the_size_the_header_declares);
     tcase_add_test(tc, folder_tree_gives_sorted_classes_and_files);
     tcase_add_test(tc, corrupt_files_stop_or_are_skipped_as_asked);
     tcase_add_test(tc, loader_batches_are_reproducible_and_cover_each_sample_once);

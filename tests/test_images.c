@@ -8,6 +8,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <zlib.h>
 
 /* A test pattern: distinct values per channel and position. */
 static uint8_t *pattern(int w, int h, int c)
@@ -139,7 +140,7 @@ START_TEST(hostile_images_are_clear_errors)
                     "text.jpg' is neither a PNG nor a JPEG image");
     write_png_header(in_dir("huge.png"), 100000, 100000);
     ck_assert_fails(alexnet_image_load(&t, in_dir("huge.png"), 3), ALEXNET_ERR_FORMAT,
-                    "claims 100000x100000 pixels; images are limited to 16384 per side");
+                    "claims 100000x100000 pixels; alexnet_limits allows 16384 per side");
     write_png_header(in_dir("big.png"), 16000, 16000); /* each side fine, the total is not */
     ck_assert_fails(alexnet_image_load(&t, in_dir("big.png"), 3), ALEXNET_ERR_FORMAT,
                     "claims 16000x16000 pixels");
@@ -155,6 +156,119 @@ START_TEST(hostile_images_are_clear_errors)
                     "'data' is NULL");
     free(png_bytes);
     free(jpg_bytes);
+    free(p);
+}
+END_TEST
+
+/* A palette PNG of w x h 8-bit indices and `colors` RGB palette entries, built by hand (no
+ * encoder writes indices past the palette). */
+static uint8_t *palette_png(int w, int h, const uint8_t *indices, const uint8_t *palette,
+                            int colors, size_t *size)
+{
+    uint8_t raw[64 * 65];
+    ck_assert_int_le(h * (w + 1), (int)sizeof raw);
+    for (int y = 0; y < h; y++) {
+        raw[y * (w + 1)] = 0; /* filter: none */
+        memcpy(raw + y * (w + 1) + 1, indices + y * w, (size_t)w);
+    }
+    uLongf zsize = compressBound(sizeof raw);
+    uint8_t *z = malloc(zsize);
+    ck_assert_int_eq(compress(z, &zsize, raw, (uLong)(h * (w + 1))), Z_OK);
+    uint8_t *png = malloc(8 + 25 + 12 + 3 * (size_t)colors + 12 + zsize + 12);
+    size_t n = 0;
+    memcpy(png, "\x89PNG\r\n\x1a\n", 8);
+    n = 8;
+    const uint8_t ihdr[13] = {0, 0, 0, (uint8_t)w, 0, 0, 0, (uint8_t)h, 8, 3, 0, 0, 0};
+    const struct {
+        const char *type;
+        const uint8_t *data;
+        size_t length;
+    } chunks[] = {{"IHDR", ihdr, 13}, {"PLTE", palette, 3 * (size_t)colors},
+                  {"IDAT", z, zsize}, {"IEND", NULL, 0}};
+    for (size_t c = 0; c < 4; c++) {
+        for (int i = 0; i < 4; i++)
+            png[n + i] = (uint8_t)(chunks[c].length >> (24 - 8 * i));
+        memcpy(png + n + 4, chunks[c].type, 4);
+        if (chunks[c].length)
+            memcpy(png + n + 8, chunks[c].data, chunks[c].length);
+        uLong crc = crc32(0L, png + n + 4, (uInt)(4 + chunks[c].length));
+        for (int i = 0; i < 4; i++)
+            png[n + 8 + chunks[c].length + i] = (uint8_t)(crc >> (24 - 8 * i));
+        n += 12 + chunks[c].length;
+    }
+    free(z);
+    *size = n;
+    return png;
+}
+
+/* Indices past the palette used to decode to stb's uninitialised stack (valgrind saw it); they
+ * are refused now, and indices within it decode to exactly the palette's colours. */
+START_TEST(palette_indices_past_the_palette_are_refused)
+{
+    const uint8_t palette[6] = {10, 20, 30, 200, 100, 50};
+    uint8_t indices[4 * 3] = {0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0};
+    size_t size;
+    uint8_t *png = palette_png(4, 3, indices, palette, 2, &size);
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_image_decode(&t, png, size, 3));
+    for (int p = 0; p < 12; p++)
+        for (int c = 0; c < 3; c++)
+            ck_assert_float_eq(alexnet_tensor_data(t)[c * 12 + p],
+                               (float)palette[indices[p] * 3 + c] / 255.0f);
+    alexnet_tensor_free(t);
+    free(png);
+    for (int bad = 2; bad < 256; bad += 51) {
+        indices[7] = (uint8_t)bad;
+        png = palette_png(4, 3, indices, palette, 2, &size);
+        for (int channels = 1; channels <= 3; channels += 2) {
+            t = (alexnet_tensor *)&t;
+            ck_assert_fails(alexnet_image_decode(&t, png, size, channels), ALEXNET_ERR_FORMAT,
+                            "use colours past the 2 its palette (PLTE) defines");
+            ck_assert_ptr_null(t);
+        }
+        free(png);
+    }
+}
+END_TEST
+
+/* The host's limits: a 795-byte JPEG may claim 8192 x 8192 pixels (256 MiB decoded). */
+START_TEST(the_host_limits_image_sizes)
+{
+    const int w = 16, h = 16;
+    uint8_t *p = pattern(w, h, 3);
+    ck_assert(fixture_write_jpg(in_dir("small.jpg"), w, h, 3, p, 90));
+    size_t size;
+    uint8_t *jpg = read_bytes(in_dir("small.jpg"), &size);
+    size_t sof = 0;
+    for (size_t i = 2; i + 9 < size && !sof; i++)
+        if (jpg[i] == 0xFF && jpg[i + 1] == 0xC0)
+            sof = i;
+    ck_assert_uint_gt(sof, 0);
+    jpg[sof + 5] = 0x20, jpg[sof + 6] = 0x00; /* height 8192 */
+    jpg[sof + 7] = 0x20, jpg[sof + 8] = 0x00; /* width 8192 */
+    alexnet_limits limits;
+    ck_assert_ok(alexnet_limits_init(&limits));
+    limits.max_image_pixels = 4096 * 4096;
+    ck_assert_ok(alexnet_limits_set(&limits));
+    alexnet_tensor *t = (alexnet_tensor *)&t;
+    ck_assert_fails(alexnet_image_decode(&t, jpg, size, 3), ALEXNET_ERR_FORMAT,
+                    "claims 8192x8192 pixels; alexnet_limits allows 16384 per side "
+                    "(max_image_side) and 16777216 in all");
+    ck_assert_ptr_null(t);
+    limits.max_image_side = 15;
+    ck_assert_ok(alexnet_limits_set(&limits));
+    ck_assert(fixture_write_png(in_dir("small.png"), w, h, 3, p));
+    ck_assert_fails(alexnet_image_load(&t, in_dir("small.png"), 1), ALEXNET_ERR_FORMAT,
+                    "claims 16x16 pixels; alexnet_limits allows 15 per side");
+    limits.max_image_side = 16;
+    limits.max_image_bytes = 100;
+    ck_assert_ok(alexnet_limits_set(&limits));
+    ck_assert_fails(alexnet_image_load(&t, in_dir("small.png"), 1), ALEXNET_ERR_FORMAT,
+                    "more than the 100 this reader accepts");
+    ck_assert_ok(alexnet_limits_set(NULL));
+    ck_assert_ok(alexnet_image_load(&t, in_dir("small.png"), 1));
+    alexnet_tensor_free(t);
+    free(jpg);
     free(p);
 }
 END_TEST
@@ -362,6 +476,8 @@ int main(void)
     tcase_add_test(tc, png_decodes_exactly_in_grey_rgb_and_rgba);
     tcase_add_test(tc, jpeg_decodes_close_to_the_original);
     tcase_add_test(tc, hostile_images_are_clear_errors);
+    tcase_add_test(tc, palette_indices_past_the_palette_are_refused);
+    tcase_add_test(tc, the_host_limits_image_sizes);
     tcase_add_test(tc, crops_flips_and_normalisation_are_exact);
     tcase_add_test(tc, resizing_keeps_aspect_and_values);
     tcase_add_test(tc, png_round_trips_through_save);

@@ -16,6 +16,18 @@ enum { IMAGE_MAX_SIDE = 16384 };
 alexnet_status image_decode(const char *fn, const char *label, const uint8_t *data, size_t size,
                             int channels, alexnet_tensor **out);
 
+/* JPEG decoding with libjpeg-turbo (jpeg_decode.c), within `limits`. */
+alexnet_status jpeg_decode(const char *fn, const char *label, const uint8_t *data, size_t size,
+                           int channels, const alexnet_limits *limits, alexnet_tensor **out);
+
+/* The FORMAT error for an image whose size exceeds `limits`. */
+alexnet_status image_size_refused(const char *fn, const char *label, int width, int height,
+                                  const alexnet_limits *limits);
+
+/* A tensor [channels, height, width] in [0, 1] from interleaved 8-bit pixels. */
+alexnet_status image_from_pixels(const char *fn, const char *label, const uint8_t *pixels,
+                                 int width, int height, int channels, alexnet_tensor **out);
+
 /* Reads and decodes a file. */
 alexnet_status image_load(const char *fn, const char *path, int channels, alexnet_tensor **out);
 

@@ -1,6 +1,7 @@
-/* Decoding of untrusted PNG and JPEG bytes with stb_image, guarded: sizes checked against
- * alexnet_limits from the header before anything is allocated, and the inputs that stb_image 2.27
- * (Debian 12's) mishandles refused or made safe before stb sees them. */
+/* Decoding of untrusted image bytes: sizes are checked against alexnet_limits from the header
+ * before anything is allocated. PNG goes to stb_image, guarded: the inputs that stb_image 2.27
+ * (Debian 12's) mishandles are refused or made safe before stb sees them. JPEG goes to
+ * libjpeg-turbo (jpeg_decode.c). */
 #include "image.h"
 #include "byte_order.h"
 
@@ -55,38 +56,6 @@ static bool png_has_empty_first_idat(const uint8_t *data, size_t size)
     return false;
 }
 
-/* stb_image 2.27 writes past its Huffman tables when a DHT segment's 16 code counts add up to more
- * than 256 (fixed upstream in 2.28; found by tests/test_fuzz.c under ASan). stb accepts a DHT
- * marker wherever it expects a marker and keeps reading tables past the segment's end, so every
- * FF C4 in the file is parsed here the way stb would parse it (bytes past the end read as 0, as
- * stb reads them), and any table it would overflow on makes the file refused. FF C4 cannot occur
- * in entropy-coded data (FF is stuffed there), so this rejects no valid baseline image. */
-static bool jpeg_huffman_tables_valid(const uint8_t *data, size_t size)
-{
-    for (size_t marker = 0; marker + 1 < size; marker++) {
-        if (data[marker] != 0xFF || data[marker + 1] != 0xC4)
-            continue;
-        size_t at = marker + 2;
-#define BYTE_AT(i) ((i) < size ? data[i] : 0)
-        long remaining = (long)(BYTE_AT(at) << 8 | BYTE_AT(at + 1)) - 2;
-        at += 2;
-        while (remaining > 0 && at < size) {
-            const int q = BYTE_AT(at);
-            if (q >> 4 > 1 || (q & 15) > 3)
-                break; /* stb stops here with "bad DHT header" */
-            unsigned codes = 0;
-            for (size_t i = 1; i <= 16; i++)
-                codes += BYTE_AT(at + i);
-            if (codes > 256)
-                return false;
-            at += 17 + codes;
-            remaining -= 17 + (long)codes;
-        }
-#undef BYTE_AT
-    }
-    return true;
-}
-
 static alexnet_status check_channels(const char *fn, int channels)
 {
     if (channels != 1 && channels != 3)
@@ -97,17 +66,16 @@ static alexnet_status check_channels(const char *fn, int channels)
 }
 
 /* stb decodes w x h pixels or nothing: any other size is a damaged file. */
-static alexnet_status stb_decode_exact(const char *fn, const char *label, const char *kind,
-                                       const uint8_t *data, size_t size, int channels, int w,
-                                       int h, uint8_t **pixels)
+static alexnet_status stb_decode_exact(const char *fn, const char *label, const uint8_t *data,
+                                       size_t size, int channels, int w, int h, uint8_t **pixels)
 {
     int dw, dh;
     *pixels = stb_image_decode(data, (int)size, channels, &dw, &dh);
     if (*pixels == NULL || dw != w || dh != h) {
         stb_image_release(*pixels);
         *pixels = NULL;
-        return error_set(ALEXNET_ERR_FORMAT, "%s: '%s': the %s data is damaged or truncated", fn,
-                         label, kind);
+        return error_set(ALEXNET_ERR_FORMAT, "%s: '%s': the PNG data is damaged or truncated", fn,
+                         label);
     }
     return ALEXNET_OK;
 }
@@ -175,7 +143,7 @@ static alexnet_status png_decode_checked(const char *fn, const char *label, cons
     const bool indexed = size > 25 && data[25] == 3; /* IHDR colour type 3: palette */
     if (!indexed || !png_find_chunk(data, size, "PLTE", &plte) || plte.length % 3 != 0 ||
         plte.length >= 3 * PNG_PALETTE_MAX)
-        return stb_decode_exact(fn, label, "PNG", data, size, channels, w, h, pixels);
+        return stb_decode_exact(fn, label, data, size, channels, w, h, pixels);
     png_chunk trns; /* stb refuses one longer than the palette; padding must not change that */
     if (png_find_chunk(data, size, "tRNS", &trns) && trns.length > plte.length / 3)
         return error_set(ALEXNET_ERR_FORMAT,
@@ -189,7 +157,7 @@ static alexnet_status png_decode_checked(const char *fn, const char *label, cons
         st = variant[k] == NULL
                  ? error_set(ALEXNET_ERR_OUT_OF_MEMORY, "%s: out of memory decoding '%s'", fn,
                              label)
-                 : stb_decode_exact(fn, label, "PNG", variant[k], padded_size, channels, w, h,
+                 : stb_decode_exact(fn, label, variant[k], padded_size, channels, w, h,
                                     &decoded[k]);
     }
     if (st == ALEXNET_OK &&
@@ -205,6 +173,57 @@ static alexnet_status png_decode_checked(const char *fn, const char *label, cons
         stb_image_release(decoded[0]);
     else
         *pixels = decoded[0];
+    return st;
+}
+
+alexnet_status image_size_refused(const char *fn, const char *label, int width, int height,
+                                  const alexnet_limits *limits)
+{
+    return error_set(ALEXNET_ERR_FORMAT,
+                     "%s: '%s' claims %dx%d pixels; alexnet_limits allows %lld per side "
+                     "(max_image_side) and %lld in all (max_image_pixels)",
+                     fn, label, width, height, (long long)limits->max_image_side,
+                     (long long)limits->max_image_pixels);
+}
+
+alexnet_status image_from_pixels(const char *fn, const char *label, const uint8_t *pixels,
+                                 int width, int height, int channels, alexnet_tensor **out)
+{
+    int64_t shape[3] = {channels, height, width};
+    alexnet_tensor *t = NULL;
+    alexnet_status st = alexnet_tensor_create(&t, 3, shape);
+    if (st != ALEXNET_OK)
+        return error_prefix(st, "%s: '%s'", fn, label);
+    const size_t plane = (size_t)width * height;
+    for (size_t p = 0; p < plane; p++)
+        for (int k = 0; k < channels; k++)
+            t->data[(size_t)k * plane + p] = (float)pixels[p * (size_t)channels + k] / 255.0f;
+    *out = t;
+    return ALEXNET_OK;
+}
+
+static alexnet_status png_decode(const char *fn, const char *label, const uint8_t *data,
+                                 size_t size, int channels, const alexnet_limits *limits,
+                                 alexnet_tensor **out)
+{
+    int w = 0, h = 0, c;
+    /* stb refuses some huge sizes itself; the PNG's own header still says what it claimed. */
+    if (!stb_image_info(data, (int)size, &w, &h, &c) && !png_header_size(data, size, &w, &h))
+        return error_set(ALEXNET_ERR_FORMAT, "%s: '%s': the PNG header is damaged or truncated",
+                         fn, label);
+    if (w < 1 || h < 1 || w > limits->max_image_side || h > limits->max_image_side ||
+        (int64_t)w * h > limits->max_image_pixels)
+        return image_size_refused(fn, label, w, h, limits);
+    if (png_has_empty_first_idat(data, size))
+        return error_set(ALEXNET_ERR_FORMAT,
+                         "%s: '%s': the PNG starts its image data with an empty IDAT chunk, "
+                         "which this decoder does not accept",
+                         fn, label);
+    uint8_t *pixels = NULL;
+    alexnet_status st = png_decode_checked(fn, label, data, size, channels, w, h, &pixels);
+    if (st == ALEXNET_OK)
+        st = image_from_pixels(fn, label, pixels, w, h, channels, out);
+    stb_image_release(pixels);
     return st;
 }
 
@@ -224,46 +243,9 @@ alexnet_status image_decode(const char *fn, const char *label, const uint8_t *da
     if (kind == NULL)
         return error_set(ALEXNET_ERR_FORMAT, "%s: '%s' is neither a PNG nor a JPEG image%s", fn,
                          label, size == 0 ? " (it is empty)" : "");
-    const bool png = strcmp(kind, "PNG") == 0;
-    if (!png && !jpeg_huffman_tables_valid(data, size))
-        return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s': a JPEG Huffman table declares more than 256 codes", fn, label);
-    int w = 0, h = 0, c;
-    /* stb refuses some huge sizes itself; the PNG's own header still says what it claimed. */
-    if (!stb_image_info(data, (int)size, &w, &h, &c) && !(png && png_header_size(data, size, &w, &h)))
-        return error_set(ALEXNET_ERR_FORMAT, "%s: '%s': the %s header is damaged or truncated", fn,
-                         label, kind);
-    if (w < 1 || h < 1 || w > limits.max_image_side || h > limits.max_image_side ||
-        (int64_t)w * h > limits.max_image_pixels)
-        return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s' claims %dx%d pixels; alexnet_limits allows %lld per side "
-                         "(max_image_side) and %lld in all (max_image_pixels)",
-                         fn, label, w, h, (long long)limits.max_image_side,
-                         (long long)limits.max_image_pixels);
-    if (png && png_has_empty_first_idat(data, size))
-        return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s': the PNG starts its image data with an empty IDAT chunk, "
-                         "which this decoder does not accept",
-                         fn, label);
-    uint8_t *pixels = NULL;
-    st = png ? png_decode_checked(fn, label, data, size, channels, w, h, &pixels)
-             : stb_decode_exact(fn, label, kind, data, size, channels, w, h, &pixels);
-    if (st != ALEXNET_OK)
-        return st;
-    int64_t shape[3] = {channels, h, w};
-    alexnet_tensor *t = NULL;
-    st = alexnet_tensor_create(&t, 3, shape);
-    if (st != ALEXNET_OK) {
-        stb_image_release(pixels);
-        return error_prefix(st, "%s: '%s'", fn, label);
-    }
-    const size_t plane = (size_t)w * h;
-    for (size_t p = 0; p < plane; p++)
-        for (int k = 0; k < channels; k++)
-            t->data[(size_t)k * plane + p] = (float)pixels[p * (size_t)channels + k] / 255.0f;
-    stb_image_release(pixels);
-    *out = t;
-    return ALEXNET_OK;
+    if (strcmp(kind, "PNG") == 0)
+        return png_decode(fn, label, data, size, channels, &limits, out);
+    return jpeg_decode(fn, label, data, size, channels, &limits, out);
 }
 
 alexnet_status image_load(const char *fn, const char *path, int channels, alexnet_tensor **out)

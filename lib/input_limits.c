@@ -8,14 +8,13 @@
 /* Every field is required: a caller that sets limits names all of them. */
 #define LIMITS_MIN_SIZE CONFIG_SIZE_THROUGH(alexnet_limits, max_image_side)
 
-static const alexnet_limits DEFAULTS = {
-    .struct_size = sizeof(alexnet_limits),
-    .max_model_bytes = (int64_t)4 << 30,
-    .max_dataset_bytes = (int64_t)2 << 30,
-    .max_image_bytes = (int64_t)256 << 20,
-    .max_image_pixels = (int64_t)1 << 26,
-    .max_image_side = 16384,
-};
+#define DEFAULT_LIMITS                                                                             \
+    {                                                                                              \
+        .struct_size = sizeof(alexnet_limits), .max_model_bytes = (int64_t)4 << 30,                \
+        .max_dataset_bytes = (int64_t)2 << 30, .max_image_bytes = (int64_t)256 << 20,              \
+        .max_image_pixels = (int64_t)1 << 26, .max_image_side = 16384,                             \
+    }
+static const alexnet_limits DEFAULTS = DEFAULT_LIMITS;
 
 /* The largest values: beyond them stb_image's int sizes or the IDX reader's would not hold. */
 static const alexnet_limits CEILINGS = {
@@ -28,7 +27,7 @@ static const alexnet_limits CEILINGS = {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static alexnet_limits current = DEFAULTS;
+static alexnet_limits current = DEFAULT_LIMITS;
 
 alexnet_limits limits_current(void)
 {

@@ -13,6 +13,7 @@
 #include "network.h"
 #include "optimizer.h"
 #include "safetensors.h"
+#include "serialize.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -103,39 +104,30 @@ alexnet_status alexnet_checkpoint_save(const alexnet_network *net, const alexnet
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-typedef struct loaded_file {
-    uint8_t *bytes;
-    safetensors st;
-} loaded_file;
-
-static alexnet_status load_file(const char *fn, const char *path, loaded_file *file)
+/* The safetensors image of a model file in memory, checked against alexnet_limits. */
+static alexnet_status parse_model(const char *fn, const char *label, const uint8_t *bytes,
+                                  size_t size, safetensors *st)
 {
-    memset(file, 0, sizeof *file);
-    size_t size;
     const int64_t limit = limits_current().max_model_bytes;
-    const size_t max_bytes = (size_t)limit + SAFETENSORS_MAX_HEADER + 8;
-    alexnet_status st = file_read_all(fn, path, max_bytes, &file->bytes, &size);
-    if (st == ALEXNET_OK)
-        st = safetensors_parse(fn, path, file->bytes, size, &file->st);
-    if (st == ALEXNET_OK && file->st.data_size > (uint64_t)limit) {
-        st = error_set(ALEXNET_ERR_FORMAT,
-                       "%s: '%s' holds %.1f MiB of tensors, more than the %.1f MiB that "
-                       "alexnet_limits.max_model_bytes allows",
-                       fn, path, (double)file->st.data_size / 1048576.0,
-                       (double)limit / 1048576.0);
-        safetensors_free(&file->st);
+    alexnet_status status = safetensors_parse(fn, label, bytes, size, st);
+    if (status == ALEXNET_OK && st->data_size > (uint64_t)limit) {
+        status = error_set(ALEXNET_ERR_FORMAT,
+                           "%s: '%s' holds %.1f MiB of tensors, more than the %.1f MiB that "
+                           "alexnet_limits.max_model_bytes allows",
+                           fn, label, (double)st->data_size / 1048576.0,
+                           (double)limit / 1048576.0);
+        safetensors_free(st);
     }
-    if (st != ALEXNET_OK) {
-        free(file->bytes);
-        file->bytes = NULL;
-    }
-    return st;
+    return status;
 }
 
-static void unload_file(loaded_file *file)
+/* Reads a whole model file, refusing one larger than the limits allow before reading it. */
+static alexnet_status read_model_file(const char *fn, const char *path, uint8_t **bytes,
+                                      size_t *size)
 {
-    safetensors_free(&file->st);
-    free(file->bytes);
+    const size_t max_bytes =
+        (size_t)limits_current().max_model_bytes + SAFETENSORS_MAX_HEADER + 8;
+    return file_read_all(fn, path, max_bytes, bytes, size);
 }
 
 static bool is_momentum_name(const char *name)
@@ -235,20 +227,32 @@ static void copy_tensors(alexnet_network *net, const safetensors *st, const st_t
         safetensors_copy_f32(st, found[i], arena + (net->params[i].value.data - net->values));
 }
 
+alexnet_status serialize_load_weights(const char *fn, const char *label, const uint8_t *bytes,
+                                      size_t size, alexnet_network *net)
+{
+    safetensors st;
+    alexnet_status status = parse_model(fn, label, bytes, size, &st);
+    if (status != ALEXNET_OK)
+        return status;
+    const st_tensor *found[NETWORK_MAX_PARAMS];
+    status = match_tensors(fn, label, net, &st, ROLE_WEIGHTS, found);
+    if (status == ALEXNET_OK)
+        copy_tensors(net, &st, found, net->values);
+    safetensors_free(&st);
+    return status;
+}
+
 alexnet_status alexnet_network_load_weights(alexnet_network *net, const char *path)
 {
     static const char fn[] = "alexnet_network_load_weights";
     CHECK_NOT_NULL(fn, net);
     CHECK_NOT_NULL(fn, path);
-    loaded_file file;
-    alexnet_status st = load_file(fn, path, &file);
-    if (st != ALEXNET_OK)
-        return st;
-    const st_tensor *found[NETWORK_MAX_PARAMS];
-    st = match_tensors(fn, path, net, &file.st, ROLE_WEIGHTS, found);
+    uint8_t *bytes;
+    size_t size;
+    alexnet_status st = read_model_file(fn, path, &bytes, &size);
     if (st == ALEXNET_OK)
-        copy_tensors(net, &file.st, found, net->values);
-    unload_file(&file);
+        st = serialize_load_weights(fn, path, bytes, size, net);
+    free(bytes);
     return st;
 }
 
@@ -275,11 +279,10 @@ static void contents_free(file_contents *c)
 
 /* Reads the metadata, describes the network and maps every tensor onto it, so that the sizes the
  * configuration implies are known to equal the file's data before any of them is allocated. */
-static alexnet_status read_contents(const char *fn, const char *path, const loaded_file *file,
+static alexnet_status read_contents(const char *fn, const char *path, const safetensors *st,
                                     bool with_optimizer, file_contents *c)
 {
     memset(c, 0, sizeof *c);
-    const safetensors *st = &file->st;
     const char *format = safetensors_metadata(st, "alexnet.format");
     const char *config_text = safetensors_metadata(st, "alexnet.config");
     if (format == NULL || config_text == NULL)
@@ -339,7 +342,7 @@ static alexnet_status read_contents(const char *fn, const char *path, const load
 }
 
 /* Allocates what read_contents described and copies the file's values into it. */
-static alexnet_status build_contents(const char *fn, const char *path, const loaded_file *file,
+static alexnet_status build_contents(const char *fn, const char *path, const safetensors *file,
                                      file_contents *c, alexnet_network **net,
                                      alexnet_optimizer **opt)
 {
@@ -355,11 +358,11 @@ static alexnet_status build_contents(const char *fn, const char *path, const loa
         contents_free(c);
         return error_prefix(st, "%s: '%s'", fn, path);
     }
-    copy_tensors(c->net, &file->st, c->weights, c->net->values);
+    copy_tensors(c->net, file, c->weights, c->net->values);
     c->net->step = c->step;
     c->net->class_names = c->class_names;
     if (o != NULL) {
-        copy_tensors(c->net, &file->st, c->momentum, o->momentum);
+        copy_tensors(c->net, file, c->momentum, o->momentum);
         o->steps = c->optimizer.steps;
         o->epochs = c->optimizer.epochs;
         o->best_error = c->optimizer.best_error;
@@ -371,20 +374,41 @@ static alexnet_status build_contents(const char *fn, const char *path, const loa
     return ALEXNET_OK;
 }
 
+alexnet_status serialize_load_model(const char *fn, const char *label, const uint8_t *bytes,
+                                    size_t size, alexnet_network **net, alexnet_optimizer **opt)
+{
+    safetensors st;
+    alexnet_status status = parse_model(fn, label, bytes, size, &st);
+    if (status != ALEXNET_OK)
+        return status;
+    file_contents c;
+    status = read_contents(fn, label, &st, opt != NULL, &c);
+    if (status == ALEXNET_OK)
+        status = build_contents(fn, label, &st, &c, net, opt);
+    safetensors_free(&st);
+    return status;
+}
+
+/* The file half of alexnet_network_load and alexnet_checkpoint_load (opt NULL: no optimizer). */
+static alexnet_status load_model_file(const char *fn, const char *path, alexnet_network **net,
+                                      alexnet_optimizer **opt)
+{
+    uint8_t *bytes;
+    size_t size;
+    alexnet_status st = read_model_file(fn, path, &bytes, &size);
+    if (st == ALEXNET_OK)
+        st = serialize_load_model(fn, path, bytes, size, net, opt);
+    free(bytes);
+    return st;
+}
+
 alexnet_status alexnet_network_load(alexnet_network **out, const char *path)
 {
     static const char fn[] = "alexnet_network_load";
     CHECK_NOT_NULL(fn, out);
     *out = NULL;
     CHECK_NOT_NULL(fn, path);
-    loaded_file file;
-    alexnet_status st = load_file(fn, path, &file);
-    file_contents c;
-    if (st == ALEXNET_OK && (st = read_contents(fn, path, &file, false, &c)) == ALEXNET_OK)
-        st = build_contents(fn, path, &file, &c, out, NULL);
-    if (file.bytes)
-        unload_file(&file);
-    return st;
+    return load_model_file(fn, path, out, NULL);
 }
 
 alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer **opt,
@@ -398,12 +422,5 @@ alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer 
     CHECK_NOT_NULL(fn, net);
     CHECK_NOT_NULL(fn, opt);
     CHECK_NOT_NULL(fn, path);
-    loaded_file file;
-    alexnet_status st = load_file(fn, path, &file);
-    file_contents c;
-    if (st == ALEXNET_OK && (st = read_contents(fn, path, &file, true, &c)) == ALEXNET_OK)
-        st = build_contents(fn, path, &file, &c, net, opt);
-    if (file.bytes)
-        unload_file(&file);
-    return st;
+    return load_model_file(fn, path, net, opt);
 }

@@ -8,7 +8,6 @@ static _Thread_local bool stb_assert_failed;
 #define STBIR_ASSERT(x) STBI_ASSERT(x)
 #define STBIW_ASSERT(x) STBI_ASSERT(x)
 
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
 #define STBI_NO_STDIO
 #define STBI_NO_FAILURE_STRINGS

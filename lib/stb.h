@@ -1,6 +1,6 @@
 /* The one translation unit that compiles stb (Debian's libstb-dev: stb_image 2.27,
  * stb_image_resize, stb_image_write), and the narrow interface the library uses. stb_image is built
- * with only its JPEG and PNG decoders, no stdio, no failure strings (its text is static and shared
+ * with only its PNG decoder (JPEG goes to libjpeg-turbo: jpeg_decode.c), no stdio, no failure strings (its text is static and shared
  * between threads), and an STBI_ASSERT that records a failed assertion instead of aborting; a
  * decode that tripped one is treated as failed. */
 #ifndef ALEXNET_STB_H
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Width, height and channel count from the header; false when it is not a readable PNG/JPEG. */
+/* Width, height and channel count from the header; false when it is not a readable PNG. */
 bool stb_image_info(const uint8_t *data, int size, int *width, int *height, int *channels);
 
 /* Decodes to 8-bit pixels with `channels` interleaved (1 or 3); NULL on failure. Release with

@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="
 build-essential cmake pkg-config
-libopenblas-dev libstb-dev check libjansson-dev zlib1g-dev
+libopenblas-dev libstb-dev libjpeg62-turbo-dev check libjansson-dev zlib1g-dev
+clang libclang-rt-14-dev valgrind
 dataset-fashion-mnist
 python3 python3-numpy python3-pytest python3-torch python3-torchvision python3-matplotlib
 abigail-tools

@@ -554,14 +554,18 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, idx_files_load_plain_and_gzipped);
     tcase_add_test(tc, bad_idx_files_are_clear_errors);
-    tcase_add_test(tc, running_out_of_memory_inflating_is_reported_as_such);
-    tcase_add_test(tc, inflating_stops_at_the_size_the_header_declares);
     tcase_add_test(tc, folder_tree_gives_sorted_classes_and_files);
     tcase_add_test(tc, corrupt_files_stop_or_are_skipped_as_asked);
     tcase_add_test(tc, loader_batches_are_reproducible_and_cover_each_sample_once);
     tcase_add_test(tc, pca_jitter_shifts_colours_with_zero_mean);
     tcase_add_test(tc, class_names_travel_with_the_model);
-    tcase_add_test(tc, short_fashion_mnist_run_learns);
     suite_add_tcase(s, tc);
+    TCase *slow = tcase_create_slow("datasets_slow"); /* tens of megabytes, and training */
+    tcase_add_checked_fixture(slow, make_dir, remove_dir);
+    tcase_set_timeout(slow, 600);
+    tcase_add_test(slow, running_out_of_memory_inflating_is_reported_as_such);
+    tcase_add_test(slow, inflating_stops_at_the_size_the_header_declares);
+    tcase_add_test(slow, short_fashion_mnist_run_learns);
+    suite_add_tcase(s, slow);
     return run_suite(s);
 }

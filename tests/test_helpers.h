@@ -25,6 +25,15 @@
                       "%s: message \"%s\" lacks \"%s\"", #expr, alexnet_last_error(), (phrase));   \
     } while (0)
 
+/* A test case for the tests too slow to run under valgrind (its tag, "slow", is what the
+ * test command's valgrind stage leaves out with CK_EXCLUDE_TAGS=slow). */
+static inline TCase *tcase_create_slow(const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_tags(tc, "slow");
+    return tc;
+}
+
 /* Runs a suite and returns the process exit status; every test program's main is this. */
 static inline int run_suite(Suite *suite)
 {

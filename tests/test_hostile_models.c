@@ -379,7 +379,11 @@ int main(void)
     tcase_add_test(tc, the_host_limits_the_size_of_models);
     tcase_add_test(tc, limits_are_validated_and_copied_whole);
     tcase_add_test(tc, checkpoint_load_clears_both_outputs_on_every_failure);
-    tcase_add_test(tc, every_byte_of_a_checkpoint_damaged);
     suite_add_tcase(s, tc);
+    TCase *slow = tcase_create_slow("hostile_models_slow"); /* thousands of loads */
+    tcase_add_checked_fixture(slow, make_dir, remove_dir);
+    tcase_set_timeout(slow, 600);
+    tcase_add_test(slow, every_byte_of_a_checkpoint_damaged);
+    suite_add_tcase(s, slow);
     return run_suite(s);
 }

@@ -501,13 +501,17 @@ int main(void)
     TCase *tc = tcase_create("serialize");
     tcase_add_checked_fixture(tc, make_dir, remove_dir);
     tcase_set_timeout(tc, 300);
-    tcase_add_loop_test(tc, save_then_load_is_bit_identical, 0, 2);
-    tcase_add_test(tc, checkpoint_resume_is_bit_identical);
     tcase_add_loop_test(tc, hostile_files_are_rejected_and_change_nothing, 0, HOSTILE_CASES);
     tcase_add_test(tc, missing_files_and_wrong_kinds_are_reported);
-    tcase_add_test(tc, nan_weights_load_but_training_reports_them);
     tcase_add_test(tc, failed_save_leaves_the_old_file);
-    tcase_add_test(tc, sigkill_during_saves_leaves_a_loadable_file);
     suite_add_tcase(s, tc);
+    TCase *slow = tcase_create_slow("serialize_slow"); /* big networks, training, many saves */
+    tcase_add_checked_fixture(slow, make_dir, remove_dir);
+    tcase_set_timeout(slow, 300);
+    tcase_add_loop_test(slow, save_then_load_is_bit_identical, 0, 2);
+    tcase_add_test(slow, checkpoint_resume_is_bit_identical);
+    tcase_add_test(slow, nan_weights_load_but_training_reports_them);
+    tcase_add_test(slow, sigkill_during_saves_leaves_a_loadable_file);
+    suite_add_tcase(s, slow);
     return run_suite(s);
 }

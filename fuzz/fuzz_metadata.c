@@ -1,0 +1,51 @@
+/* The JSON metadata of model files, read directly: the configuration, the optimizer state, class
+ * names and the decimal counters, each over the same text. Properties: OK or FORMAT only (the
+ * class-name reader may also run out of memory, never for these sizes); what is accepted is in
+ * range. */
+#include "fuzz_target.h"
+
+#include "metadata.h"
+
+#include <limits.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (text == NULL)
+        return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+
+    alexnet_config cfg;
+    alexnet_status st = metadata_config_from_json("fuzz", "input", text, &cfg);
+    FUZZ_REQUIRE(st == ALEXNET_OK || st == ALEXNET_ERR_FORMAT);
+    if (st == ALEXNET_OK)
+        FUZZ_REQUIRE(cfg.in_channels >= 1 && cfg.in_height >= 1 && cfg.num_classes >= 1 &&
+                     cfg.dropout >= 0.0f && cfg.dropout < 1.0f);
+
+    optimizer_state opt;
+    st = metadata_optimizer_from_json("fuzz", "input", text, &opt);
+    FUZZ_REQUIRE(st == ALEXNET_OK || st == ALEXNET_ERR_FORMAT);
+    if (st == ALEXNET_OK)
+        FUZZ_REQUIRE(opt.steps >= 0 && opt.epochs >= 0 && opt.bad_epochs >= 0 &&
+                     opt.bad_epochs < opt.schedule.patience && opt.sgd.learning_rate > 0.0f);
+
+    char **names = NULL;
+    for (int count = 1; count <= 10; count += 9) {
+        st = metadata_class_names_from_json("fuzz", "input", text, count, &names);
+        FUZZ_REQUIRE(st == ALEXNET_OK || st == ALEXNET_ERR_FORMAT);
+        FUZZ_REQUIRE((st == ALEXNET_OK) == (names != NULL));
+        metadata_class_names_free(names, count);
+    }
+
+    uint64_t value = 0;
+    if (metadata_parse_u64(text, &value)) {
+        char back[32];
+        snprintf(back, sizeof back, "%llu", (unsigned long long)value);
+        const char *digits = text + strspn(text, "0");
+        FUZZ_REQUIRE(strcmp(back, *digits ? digits : "0") == 0); /* no value was saturated */
+    }
+    free(text);
+    return 0;
+}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The README's test command: installs what is missing, builds with warnings as errors, and runs
-# every test — the Check suites and integration checks (CTest), then the Check suites again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# every test — the Check suites and integration checks (CTest), the fast suites and the fuzz
+# regression inputs under valgrind memcheck, the Check suites again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, and every fuzz target for ALEXNET_FUZZ_SECONDS (default 45) each.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -15,11 +16,16 @@ cmake --build build -j "$jobs"
 echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+echo "== tests under valgrind (memcheck)"
+tests/run_valgrind.sh build
+
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALEXNET_WERROR=ON \
     -DALEXNET_SANITIZE=ON -DALEXNET_BUILD_EXAMPLES=OFF -DALEXNET_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 echo "== tests under sanitizers"
 ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit
+
+./scripts/fuzz.sh "${ALEXNET_FUZZ_SECONDS:-45}"
 
 echo "== all tests passed"

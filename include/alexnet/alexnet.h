@@ -423,7 +423,9 @@ ALEXNET_API alexnet_status alexnet_optimizer_end_epoch(alexnet_optimizer *opt,
  *
  * Tensors are F32, keyed by canonical name, with the configuration in the metadata
  * ("alexnet.format": "1", "alexnet.config": JSON). Every file is validated completely — header
- * length, JSON, names, dtypes, shapes, offsets — before any byte is used. Writes go to a temporary
+ * length, JSON, names, dtypes, shapes, offsets, every number of the metadata at full width and in
+ * range — before any byte is used, and against the network its configuration describes before that
+ * network is allocated; a file describing more than alexnet_limits.max_model_bytes is refused. Writes go to a temporary
  * file in the same directory, are flushed to disk and renamed over the target: a crash or failure
  * leaves the old file whole.
  * --------------------------------------------------------------------------------------------- */

@@ -53,6 +53,12 @@ class LoaderConfig(ctypes.Structure):
                 ("callback_user", c_void_p)]
 
 
+class Limits(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("max_model_bytes", c_int64),
+                ("max_dataset_bytes", c_int64), ("max_image_bytes", c_int64),
+                ("max_image_pixels", c_int64), ("max_image_side", c_int64)]
+
+
 P = c_void_p  # every handle is an opaque pointer
 PP = POINTER(c_void_p)
 
@@ -71,6 +77,9 @@ PROTOTYPES = {
     "alexnet_tensor_data": (c_float_p, [P]),
     "alexnet_set_num_threads": (c_int, [c_int]),
     "alexnet_get_num_threads": (c_int, []),
+    "alexnet_limits_init": (c_int, [POINTER(Limits)]),
+    "alexnet_limits_get": (c_int, [POINTER(Limits)]),
+    "alexnet_limits_set": (c_int, [POINTER(Limits)]),
     "alexnet_config_init": (c_int, [POINTER(Config), c_int]),
     "alexnet_network_create": (c_int, [PP, POINTER(Config), c_uint64]),
     "alexnet_network_free": (None, [P]),

@@ -36,6 +36,27 @@ def test_png_round_trip_and_decoding(tmp_path):
         alexnet.decode_image(b"hello, world")
 
 
+def test_limits_bound_untrusted_files(tmp_path):
+    defaults = alexnet.get_limits()
+    assert defaults["max_image_pixels"] == 1 << 26 and defaults["max_model_bytes"] == 4 << 30
+    image = np.zeros((1, 20, 30), dtype=np.float32)
+    alexnet.save_png(image, tmp_path / "a.png")
+    try:
+        alexnet.set_limits(max_image_pixels=599)
+        assert alexnet.get_limits() == dict(defaults, max_image_pixels=599)
+        with pytest.raises(alexnet.FormatError, match=r"claims 30x20 pixels.*max_image_pixels"):
+            alexnet.load_image(tmp_path / "a.png")
+        with pytest.raises(alexnet.InvalidArgumentError, match="max_image_side is 0"):
+            alexnet.set_limits(max_image_side=0)
+        with pytest.raises(TypeError, match="unknown limit max_pixels"):
+            alexnet.set_limits(max_pixels=1)
+        assert alexnet.get_limits()["max_image_pixels"] == 599  # refused calls change nothing
+    finally:
+        alexnet.reset_limits()
+    assert alexnet.get_limits() == defaults
+    assert alexnet.load_image(tmp_path / "a.png", channels=1).shape == (1, 20, 30)
+
+
 def test_idx_dataset_and_loader(tmp_path):
     (images_path, labels_path), images, labels = write_idx(tmp_path)
     with alexnet.Dataset.idx(images_path, labels_path) as ds:

@@ -116,6 +116,15 @@ static json_t *parse_object(field_reader *r, const char *text)
     return o;
 }
 
+/* Compact JSON text of `value` (release with free), which is released; NULL when memory ran out
+ * (json_dumps takes NULL too). */
+static char *dump_and_release(json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(value);
+    return text;
+}
+
 /* ---- configuration ------------------------------------------------------------------------- */
 
 char *metadata_config_to_json(const alexnet_config *cfg)
@@ -124,9 +133,7 @@ char *metadata_config_to_json(const alexnet_config *cfg)
                           "in_channels", cfg->in_channels, "in_height", cfg->in_height, "in_width",
                           cfg->in_width, "num_classes", cfg->num_classes, "dropout",
                           (double)cfg->dropout, "init", INIT_KEYS[cfg->init]);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return text;
+    return dump_and_release(o);
 }
 
 alexnet_status metadata_config_from_json(const char *fn, const char *path, const char *text,
@@ -177,9 +184,7 @@ char *metadata_optimizer_to_json(const alexnet_optimizer *opt)
         "{s:f, s:f, s:f, s:I, s:I, s:o}", "learning_rate", (double)opt->config.learning_rate,
         "momentum", (double)opt->config.momentum, "weight_decay", (double)opt->config.weight_decay,
         "steps", (json_int_t)opt->steps, "epochs", (json_int_t)opt->epochs, "schedule", schedule);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return text;
+    return dump_and_release(o);
 }
 
 alexnet_status metadata_optimizer_from_json(const char *fn, const char *path, const char *text,
@@ -238,9 +243,7 @@ char *metadata_class_names_to_json(const alexnet_network *net)
     json_t *names = json_array();
     for (int i = 0; i < net->config.num_classes; i++)
         json_array_append_new(names, json_string(net->class_names[i]));
-    char *text = json_dumps(names, JSON_COMPACT);
-    json_decref(names);
-    return text;
+    return dump_and_release(names);
 }
 
 void metadata_class_names_free(char **names, int count)

@@ -114,39 +114,31 @@ END_TEST
 START_TEST(numbers_are_read_at_full_width_and_range_checked)
 {
     const char *source = checkpoint_file();
-    assert_model_refused(edited(source, "a.safetensors", "alexnet.config", NULL, "in_height",
-                                "4294967324"),
-                         "'in_height' is 4294967324");
-    assert_model_refused(edited(source, "b.safetensors", "alexnet.config", NULL, "num_classes",
-                                "4294967306"),
-                         "'num_classes' is 4294967306");
-    assert_model_refused(edited(source, "c.safetensors", "alexnet.config", NULL, "in_channels",
-                                "4294967297"),
-                         "'in_channels' is 4294967297");
-    assert_model_refused(edited(source, "d.safetensors", "alexnet.config", NULL, "in_width",
-                                "1.5"),
-                         "'in_width' is 1.5");
-    assert_model_refused(edited(source, "e.safetensors", "alexnet.config", NULL, "dropout",
-                                "1e300"),
-                         "'dropout' must be a finite number");
-    assert_model_refused(edited(source, "f.safetensors", "alexnet.config", NULL, "in_height",
-                                "40000"),
-                         "config.in_height is 40000");
-    assert_checkpoint_refused(edited(source, "g.safetensors", "alexnet.optimizer", "schedule",
-                                     "bad_epochs", "4294967296"),
-                              "'bad_epochs' is 4294967296");
-    assert_checkpoint_refused(edited(source, "h.safetensors", "alexnet.optimizer", "schedule",
-                                     "bad_epochs", "3"),
-                              "below patience (3)");
-    assert_checkpoint_refused(edited(source, "i.safetensors", "alexnet.optimizer", "schedule",
-                                     "patience", "2147483648"),
-                              "'patience' is 2147483648");
-    assert_checkpoint_refused(edited(source, "j.safetensors", "alexnet.optimizer", NULL,
-                                     "learning_rate", "1e39"),
-                              "'learning_rate' must be a finite number");
-    assert_checkpoint_refused(edited(source, "k.safetensors", "alexnet.optimizer", "schedule",
-                                     "best_error", "\"low\""),
-                              "'best_error' must be a finite number");
+    /* key, inner object, field, value written, phrase of the refusal */
+    static const char *const cases[][5] = {
+        {"alexnet.config", NULL, "in_height", "4294967324", "'in_height' is 4294967324"},
+        {"alexnet.config", NULL, "num_classes", "4294967306", "'num_classes' is 4294967306"},
+        {"alexnet.config", NULL, "in_channels", "4294967297", "'in_channels' is 4294967297"},
+        {"alexnet.config", NULL, "in_width", "1.5", "'in_width' is 1.5"},
+        {"alexnet.config", NULL, "dropout", "1e300", "'dropout' must be a finite number"},
+        {"alexnet.config", NULL, "in_height", "40000", "config.in_height is 40000"},
+        {"alexnet.optimizer", "schedule", "bad_epochs", "4294967296",
+         "'bad_epochs' is 4294967296"},
+        {"alexnet.optimizer", "schedule", "bad_epochs", "3", "below patience (3)"},
+        {"alexnet.optimizer", "schedule", "patience", "2147483648", "'patience' is 2147483648"},
+        {"alexnet.optimizer", NULL, "learning_rate", "1e39",
+         "'learning_rate' must be a finite number"},
+        {"alexnet.optimizer", "schedule", "best_error", "\"low\"",
+         "'best_error' must be a finite number"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = edited(source, "edited.safetensors", cases[i][0], cases[i][1],
+                                  cases[i][2], cases[i][3]);
+        if (strcmp(cases[i][0], "alexnet.config") == 0)
+            assert_model_refused(path, cases[i][4]); /* and as a checkpoint */
+        else
+            assert_checkpoint_refused(path, cases[i][4]);
+    }
 
     /* alexnet.seed is a 64-bit counter: 2^64 is refused, not saturated. */
     file_image image = read_image(source);

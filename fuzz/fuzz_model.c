@@ -22,7 +22,7 @@ static double checksum(const alexnet_network *net)
 {
     double sum = 0.0;
     for (size_t i = 0; i < net->param_floats; i++)
-        sum += (double)net->values[i] * (double)((i % 7) + 1);
+        sum += (double)network_values(net)[i] * (double)((i % 7) + 1);
     return sum;
 }
 

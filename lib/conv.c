@@ -15,7 +15,7 @@
 #include <cblas.h>
 #include <string.h>
 
-enum { CONV_TARGET_COLUMNS = 1024 };
+enum { CONV_TARGET_COLUMNS = 1024, CONV_COLUMN_BLOCK = 16 };
 
 static bool conv_output_shape(const layer *l, shape in, shape *out)
 {
@@ -39,10 +39,10 @@ static int conv_chunk(shape out, int batch, int parts)
     return chunk < 1 ? 1 : chunk;
 }
 
-/* A part's scratch: [columns | gathered output or gradient | weight gradient | bias gradient |
- * one padded image]. */
+/* A part's scratch: [columns | gathered output or gradient (when a GEMM covers several images) |
+ * one padded image | weight gradient | bias gradient (training only)]. */
 typedef struct conv_scratch {
-    float *col, *buf, *dweight, *dbias, *padded;
+    float *col, *buf, *padded, *dweight, *dbias;
 } conv_scratch;
 
 static size_t conv_rows(const layer *l)
@@ -50,25 +50,48 @@ static size_t conv_rows(const layer *l)
     return (size_t)l->conv.in_channels * l->conv.kernel * l->conv.kernel;
 }
 
-static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch, int parts)
+typedef struct conv_scratch_layout {
+    size_t col, buf, padded, dweight, dbias; /* floats of each, rounded */
+    size_t per_part;
+    int parts; /* parts that use scratch */
+} conv_scratch_layout;
+
+static conv_scratch_layout conv_layout(const layer *l, shape in, shape out, int batch, int parts,
+                                       bool training)
 {
-    size_t cols = (size_t)conv_chunk(out, batch, parts) * out.h * out.w;
-    return memory_round_floats(conv_rows(l) * cols) + memory_round_floats((size_t)out.c * cols) +
-           memory_round_floats(layer_weight_floats(l)) + memory_round_floats((size_t)out.c) +
-           memory_round_floats(im2col_padded_floats(&(conv_geometry){
-               .channels = in.c, .height = in.h, .width = in.w, .pad = l->conv.pad}));
+    const int chunk = conv_chunk(out, batch, parts);
+    const size_t cols = (size_t)chunk * out.h * out.w;
+    conv_scratch_layout s;
+    s.col = memory_round_floats(conv_rows(l) * cols);
+    s.buf = chunk > 1 ? memory_round_floats((size_t)out.c * cols) : 0;
+    s.padded = memory_round_floats(im2col_padded_floats(
+        &(conv_geometry){.channels = in.c, .height = in.h, .width = in.w, .pad = l->conv.pad}));
+    s.dweight = training ? memory_round_floats(layer_weight_floats(l)) : 0;
+    s.dbias = training ? memory_round_floats((size_t)out.c) : 0;
+    s.per_part = s.col + s.buf + s.padded + s.dweight + s.dbias;
+    /* Inference on fewer images than parts is split inside each image, over one shared unfolding.
+     */
+    s.parts = training || batch >= parts ? parts : 1;
+    return s;
+}
+
+static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,
+                                  bool training)
+{
+    conv_scratch_layout s = conv_layout(l, in, out, batch, parts, training);
+    return (size_t)s.parts * s.per_part;
 }
 
 static conv_scratch conv_scratch_of(const layer *l, const layer_call *call, int part)
 {
-    size_t cols = (size_t)conv_chunk(call->out_shape, call->batch, call->parts) *
-                  call->out_shape.h * call->out_shape.w;
+    conv_scratch_layout layout =
+        conv_layout(l, call->in_shape, call->out_shape, call->batch, call->parts, call->training);
     conv_scratch s;
-    s.col = call->scratch + (size_t)part * call->scratch_per_part;
-    s.buf = s.col + memory_round_floats(conv_rows(l) * cols);
-    s.dweight = s.buf + memory_round_floats((size_t)call->out_shape.c * cols);
-    s.dbias = s.dweight + memory_round_floats(layer_weight_floats(l));
-    s.padded = s.dbias + memory_round_floats((size_t)call->out_shape.c);
+    s.col = call->scratch + (size_t)part * layout.per_part;
+    s.buf = s.col + layout.col;
+    s.padded = s.buf + layout.buf;
+    s.dweight = s.padded + layout.padded;
+    s.dbias = s.dweight + layout.dweight;
     return s;
 }
 
@@ -189,6 +212,28 @@ static void conv_multiply_channels(void *ctx, int64_t begin, int64_t end, int pa
     }
 }
 
+/* Columns [begin, end) of the output, in blocks of CONV_COLUMN_BLOCK, for every group. */
+static void conv_multiply_columns(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const conv_job *j = ctx;
+    const layer *l = j->l;
+    const size_t p0 = (size_t)begin * CONV_COLUMN_BLOCK;
+    const size_t p1 =
+        (size_t)end * CONV_COLUMN_BLOCK < j->hw ? (size_t)end * CONV_COLUMN_BLOCK : j->hw;
+    const size_t Mg = j->out_per_group, Kg = j->rows_per_group;
+    for (int g = 0; g < l->conv.groups; g++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)(p1 - p0), (int)Kg,
+                    1.0f, l->weight + (size_t)g * Mg * Kg, (int)Kg,
+                    j->col + (size_t)g * Kg * j->hw + p0, (int)j->hw, 0.0f,
+                    j->image_out + (size_t)g * Mg * j->hw + p0, (int)j->hw);
+    for (int m = 0; m < l->conv.out_channels; m++) {
+        float *o = j->image_out + (size_t)m * j->hw;
+        for (size_t q = p0; q < p1; q++)
+            o[q] += l->bias[m];
+    }
+}
+
 static void conv_forward(const layer *l, const layer_call *call)
 {
     conv_job j = conv_job_of(l, call);
@@ -198,11 +243,18 @@ static void conv_forward(const layer *l, const layer_call *call)
     }
     conv_scratch s = conv_scratch_of(l, call, 0);
     j.col = s.col;
+    /* Each part packs the operand it multiplies in full: split the larger one (the unfolded
+     * image, K x hw, against the weights, M x K) so that it is packed once, not once per part. */
+    const bool by_columns = j.hw > (size_t)l->conv.out_channels;
     for (int n = 0; n < call->batch; n++) {
         j.image = padded_image(&j, call->in + (size_t)n * j.in_size, s.padded);
         j.image_out = call->out + (size_t)n * j.out_size;
         parallel_run(call->parts, (int64_t)j.rows, conv_unfold_rows, &j);
-        parallel_run(call->parts, l->conv.out_channels, conv_multiply_channels, &j);
+        if (by_columns)
+            parallel_run(call->parts, (int64_t)((j.hw + CONV_COLUMN_BLOCK - 1) / CONV_COLUMN_BLOCK),
+                         conv_multiply_columns, &j);
+        else
+            parallel_run(call->parts, l->conv.out_channels, conv_multiply_channels, &j);
     }
 }
 

@@ -16,47 +16,73 @@ const char *errno_text(int code, char *buf, size_t size)
     return buf;
 }
 
-alexnet_status file_read_all(const char *fn, const char *path, size_t max_bytes, uint8_t **data,
-                             size_t *size)
+alexnet_status file_open_regular(const char *fn, const char *path, size_t max_bytes, int *fd,
+                                 uint64_t *size)
 {
-    char why[128];
-    *data = NULL;
-    *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char why[ERRNO_TEXT_SIZE];
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
         return error_set(ALEXNET_ERR_IO, "%s: cannot open '%s': %s", fn, path,
                          errno_text(errno, why, sizeof why));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return error_set(ALEXNET_ERR_IO, "%s: '%s' is not a regular file", fn, path);
+    alexnet_status status = ALEXNET_OK;
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode))
+        status = error_set(ALEXNET_ERR_IO, "%s: '%s' is not a regular file", fn, path);
+    else if ((uint64_t)st.st_size > max_bytes)
+        status = error_set(ALEXNET_ERR_FORMAT,
+                           "%s: '%s' is %lld bytes, more than the %zu this reader accepts", fn,
+                           path, (long long)st.st_size, max_bytes);
+    if (status != ALEXNET_OK) {
+        close(*fd);
+        *fd = -1;
+        return status;
     }
-    if ((uint64_t)st.st_size > max_bytes) {
-        close(fd);
-        return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s' is %lld bytes, more than the %zu this reader accepts", fn, path,
-                         (long long)st.st_size, max_bytes);
+    *size = (uint64_t)st.st_size;
+    return ALEXNET_OK;
+}
+
+alexnet_status file_read_at(const char *fn, const char *path, int fd, uint64_t offset, void *dest,
+                            size_t count)
+{
+    char why[ERRNO_TEXT_SIZE];
+    size_t done = 0;
+    while (done < count) {
+        ssize_t got = pread(fd, (uint8_t *)dest + done, count - done, (off_t)(offset + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) { /* an error, or the file shrank since it was opened */
+            int code = got < 0 ? errno : 0;
+            return error_set(ALEXNET_ERR_IO, "%s: cannot read '%s': %s", fn, path,
+                             code ? errno_text(code, why, sizeof why)
+                                  : "it ended early (did it shrink while being read?)");
+        }
+        done += (size_t)got;
     }
-    size_t length = (size_t)st.st_size;
+    return ALEXNET_OK;
+}
+
+alexnet_status file_read_all(const char *fn, const char *path, size_t max_bytes, uint8_t **data,
+                             size_t *size)
+{
+    *data = NULL;
+    *size = 0;
+    int fd;
+    uint64_t file_size;
+    alexnet_status status = file_open_regular(fn, path, max_bytes, &fd, &file_size);
+    if (status != ALEXNET_OK)
+        return status;
+    size_t length = (size_t)file_size;
     uint8_t *buffer = malloc(length ? length : 1);
     if (buffer == NULL) {
         close(fd);
         return error_set(ALEXNET_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes to read '%s'",
                          fn, length, path);
     }
-    size_t done = 0;
-    while (done < length) {
-        ssize_t got = read(fd, buffer + done, length - done);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) { /* an error, or the file shrank while being read */
-            int code = got < 0 ? errno : 0;
-            free(buffer);
-            close(fd);
-            return error_set(ALEXNET_ERR_IO, "%s: cannot read '%s': %s", fn, path,
-                             code ? errno_text(code, why, sizeof why) : "it ended early");
-        }
-        done += (size_t)got;
+    status = file_read_at(fn, path, fd, 0, buffer, length);
+    if (status != ALEXNET_OK) {
+        free(buffer);
+        close(fd);
+        return status;
     }
     close(fd);
     *data = buffer;

@@ -8,6 +8,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Opens `path` for reading: a regular file of at most max_bytes (ALEXNET_ERR_FORMAT otherwise),
+ * its size in *size. On failure *fd is -1 and nothing is left open. */
+alexnet_status file_open_regular(const char *fn, const char *path, size_t max_bytes, int *fd,
+                                 uint64_t *size);
+
+/* Reads `count` bytes at `offset` of the open file `fd` (named `path` in messages), through short
+ * reads and interruptions; ALEXNET_ERR_IO when it fails or the file ends first. */
+alexnet_status file_read_at(const char *fn, const char *path, int fd, uint64_t offset, void *dest,
+                            size_t count);
+
 /* Reads `path` into a new buffer (release with free). Files larger than max_bytes are refused
  * with ALEXNET_ERR_FORMAT before anything is allocated. `fn` names the public function. */
 alexnet_status file_read_all(const char *fn, const char *path, size_t max_bytes, uint8_t **data,

@@ -25,9 +25,9 @@ size_t layer_no_aux(const layer *l, shape in, shape out)
     return 0;
 }
 
-size_t layer_no_scratch(const layer *l, shape in, shape out, int batch, int parts)
+size_t layer_no_scratch(const layer *l, shape in, shape out, int batch, int parts, bool training)
 {
-    (void)l, (void)in, (void)out, (void)batch, (void)parts;
+    (void)l, (void)in, (void)out, (void)batch, (void)parts, (void)training;
     return 0;
 }
 

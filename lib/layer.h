@@ -34,9 +34,8 @@ typedef struct layer_call {
     const float *dout; /* backward: gradient of the loss w.r.t. out                    */
     float *din;        /* backward: gradient w.r.t. in, written; NULL when not needed   */
     float *aux;        /* what forward keeps for backward: aux_floats(...) * batch       */
-    float *scratch;    /* `parts` slices of scratch_per_part floats each                */
-    size_t scratch_per_part;
-    int parts; /* how many parallel parts the work may be split into            */
+    float *scratch;    /* scratch_floats(...) floats, which the layer divides among parts */
+    int parts;         /* how many parallel parts the work may be split into            */
     bool training;
     uint64_t seed; /* randomness (dropout): the network's seed and forward step     */
     uint64_t step;
@@ -47,8 +46,10 @@ typedef struct layer_ops {
     bool (*output_shape)(const layer *l, shape in, shape *out);
     /* Floats per sample kept from a training forward for backward (0 if none). */
     size_t (*aux_floats)(const layer *l, shape in, shape out);
-    /* Scratch floats one part needs for a batch of `batch` split into `parts` (0 if none). */
-    size_t (*scratch_floats)(const layer *l, shape in, shape out, int batch, int parts);
+    /* Scratch floats a call needs for a batch of up to `batch` split into `parts`, for a training
+     * call or for inference only (0 if none); the layer lays out each part's share itself. */
+    size_t (*scratch_floats)(const layer *l, shape in, shape out, int batch, int parts,
+                             bool training);
     void (*forward)(const layer *l, const layer_call *call);
     /* Writes din (when not NULL) and, for layers with parameters, the parameter gradients. */
     void (*backward)(const layer *l, const layer_call *call);
@@ -98,7 +99,7 @@ size_t layer_bias_floats(const layer *l);
 
 /* For layer kinds that keep nothing for backward, or need no scratch. */
 size_t layer_no_aux(const layer *l, shape in, shape out);
-size_t layer_no_scratch(const layer *l, shape in, shape out, int batch, int parts);
+size_t layer_no_scratch(const layer *l, shape in, shape out, int batch, int parts, bool training);
 
 /* The shape is unchanged (element-wise layers). */
 bool layer_same_shape(const layer *l, shape in, shape *out);

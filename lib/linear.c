@@ -8,7 +8,10 @@
 
 #include <cblas.h>
 
-enum { LINEAR_BLOCK = 16 };
+/* Up to this batch the forward streams the weights once per image (sgemv) instead of packing
+ * them for sgemm, which copies the whole matrix first: at batch 1 that copy doubled the time of
+ * fc6-fc8, whose 234 MB of weights make inference on one image memory-bound. */
+enum { LINEAR_BLOCK = 16, LINEAR_GEMV_BATCH = 2 };
 
 static bool linear_output_shape(const layer *l, shape in, shape *out)
 {
@@ -42,8 +45,16 @@ static void linear_forward_features(void *ctx, int64_t begin, int64_t end, int p
               outputs = l->linear.out_features;
     int o0, count;
     block_span(j, begin, end, &o0, &count);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, count, inputs, 1.0f, j->call->in,
-                inputs, l->weight + (size_t)o0 * inputs, inputs, 0.0f, j->call->out + o0, outputs);
+    const float *w = l->weight + (size_t)o0 * inputs;
+    if (batch <= LINEAR_GEMV_BATCH) {
+        for (int n = 0; n < batch; n++)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, count, inputs, 1.0f, w, inputs,
+                        j->call->in + (size_t)n * inputs, 1, 0.0f,
+                        j->call->out + (size_t)n * outputs + o0, 1);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, count, inputs, 1.0f,
+                    j->call->in, inputs, w, inputs, 0.0f, j->call->out + o0, outputs);
+    }
     for (int n = 0; n < batch; n++) {
         float *row = j->call->out + (size_t)n * outputs;
         for (int o = o0; o < o0 + count; o++)

@@ -12,6 +12,7 @@
  * division (s^-beta = (1 / s)^beta).
  */
 #include "layer.h"
+#include "memory.h"
 #include "parallel.h"
 
 #include <math.h>
@@ -57,11 +58,18 @@ static int rows_per_block(shape in)
     return rows < 1 ? 1 : rows > in.h ? in.h : rows;
 }
 
-static size_t lrn_scratch_floats(const layer *l, shape in, shape out, int batch, int parts)
+/* One part's scratch: [C, span] squares, then three [span] rows. */
+static size_t lrn_part_floats(shape in)
 {
-    (void)l, (void)out, (void)batch, (void)parts;
     const size_t span = (size_t)rows_per_block(in) * (size_t)in.w;
-    return (size_t)in.c * span + 3 * span;
+    return memory_round_floats((size_t)in.c * span + 3 * span);
+}
+
+static size_t lrn_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,
+                                 bool training)
+{
+    (void)l, (void)out, (void)batch, (void)training;
+    return (size_t)parts * lrn_part_floats(in);
 }
 
 /* Item -> the offset of its first element and the number of elements per channel. */
@@ -122,10 +130,10 @@ static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
     const float k = j->l->lrn.k, alpha_n = j->l->lrn.alpha / (float)n, beta = j->l->lrn.beta;
     const size_t plane = (size_t)call->in_shape.h * call->in_shape.w;
     const size_t most = (size_t)rows_per_block(call->in_shape) * call->in_shape.w;
-    float *squares = call->scratch + (size_t)part * call->scratch_per_part; /* [C, span] */
-    float *sums = squares + (size_t)C * most;                               /* [span] */
-    float *scale = sums + most;                                             /* [span] */
-    float *factor = scale + most;                                           /* [span] */
+    float *squares = call->scratch + (size_t)part * lrn_part_floats(call->in_shape); /* [C, span] */
+    float *sums = squares + (size_t)C * most;                                        /* [span] */
+    float *scale = sums + most;                                                      /* [span] */
+    float *factor = scale + most;                                                    /* [span] */
     for (int64_t item = begin; item < end; item++) {
         size_t base;
         int W; /* the block's elements per channel */
@@ -163,9 +171,9 @@ static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
     const float coefficient = 2.0f * j->l->lrn.alpha * beta / (float)n;
     const size_t plane = (size_t)call->in_shape.h * call->in_shape.w;
     const size_t most = (size_t)rows_per_block(call->in_shape) * call->in_shape.w;
-    float *t = call->scratch + (size_t)part * call->scratch_per_part; /* [C, span] */
-    float *sums = t + (size_t)C * most;                               /* [span] */
-    float *factor = sums + most;                                      /* [span] */
+    float *t = call->scratch + (size_t)part * lrn_part_floats(call->in_shape); /* [C, span] */
+    float *sums = t + (size_t)C * most;                                        /* [span] */
+    float *factor = sums + most;                                               /* [span] */
     for (int64_t item = begin; item < end; item++) {
         size_t base;
         int W; /* the block's elements per channel */

@@ -1,8 +1,16 @@
+#define _GNU_SOURCE /* MADV_HUGEPAGE */
 #include "memory.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Blocks this large (weights, gradients, the memory plan) are placed on 2 MiB boundaries and
+ * offered to the kernel for transparent huge pages: filling 233 MiB of weights then takes 117
+ * page faults instead of 60,000, which makes loading several times faster, and the kernels see
+ * fewer TLB misses. Smaller blocks are not worth the rounding. */
+enum { HUGE_PAGE = 2 << 20, HUGE_BLOCK_MIN = 2 * HUGE_PAGE };
 
 static atomic_size_t allocations;
 
@@ -37,7 +45,15 @@ void *memory_alloc_aligned(size_t bytes)
         return NULL;
     rounded -= rounded % MEMORY_ALIGNMENT;
     atomic_fetch_add(&allocations, 1);
-    return aligned_alloc(MEMORY_ALIGNMENT, rounded);
+    if (rounded < HUGE_BLOCK_MIN)
+        return aligned_alloc(MEMORY_ALIGNMENT, rounded);
+    if (size_add_overflows(rounded, HUGE_PAGE - 1, &rounded))
+        return NULL;
+    rounded -= rounded % HUGE_PAGE;
+    void *p = aligned_alloc(HUGE_PAGE, rounded);
+    if (p != NULL)
+        madvise(p, rounded, MADV_HUGEPAGE); /* advice only: without it, plain pages */
+    return p;
 }
 
 float *memory_alloc_floats(size_t count)

@@ -68,9 +68,11 @@ alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
     return ALEXNET_OK;
 }
 
-/* Gives every parameter view its shape; the data pointers stay NULL until bind_params. */
+/* Gives every parameter view its shape and its place in the arena layout; the data pointers stay
+ * NULL until storage is bound. */
 static void describe_params(alexnet_network *net)
 {
+    size_t offset = 0;
     for (int i = 0; i < net->num_params; i++) {
         network_param *p = &net->params[i];
         const layer *l = p->owner;
@@ -91,38 +93,82 @@ static void describe_params(alexnet_network *net)
         }
         tensor_view_init(&p->value, ndim, dims, NULL);
         tensor_view_init(&p->grad, ndim, dims, NULL);
-    }
-}
-
-/* Lays the parameters out in the arenas and points each layer and view at its slice. */
-static void bind_params(alexnet_network *net)
-{
-    size_t offset = 0;
-    for (int i = 0; i < net->num_params; i++) {
-        network_param *p = &net->params[i];
-        layer *l = p->owner;
-        p->value.data = net->values + offset;
-        p->grad.data = net->grads + offset;
-        if (p->is_bias) {
-            l->bias = p->value.data;
-            l->dbias = p->grad.data;
-        } else {
-            l->weight = p->value.data;
-            l->dweight = p->grad.data;
-        }
+        p->offset = offset;
         offset += memory_round_floats((size_t)p->value.numel);
     }
+    net->param_floats = offset;
 }
 
-static size_t param_arena_floats(const alexnet_network *net)
+static void bind_param(network_param *p, float *value, float *grad)
 {
-    size_t total = 0;
-    for (int i = 0; i < net->num_params; i++) {
-        const layer *l = net->params[i].owner;
-        total += memory_round_floats(net->params[i].is_bias ? layer_bias_floats(l)
-                                                            : layer_weight_floats(l));
+    layer *l = p->owner;
+    p->value.data = value;
+    p->grad.data = grad;
+    if (p->is_bias) {
+        l->bias = value;
+        l->dbias = grad;
+    } else {
+        l->weight = value;
+        l->dweight = grad;
     }
-    return total;
+}
+
+void network_set_weights(alexnet_network *net, weights *w, float *const *mapped_data)
+{
+    for (int i = 0; i < net->num_params; i++) {
+        network_param *p = &net->params[i];
+        bind_param(p, w->arena ? w->arena + p->offset : mapped_data[i],
+                   net->grads ? net->grads + p->offset : NULL);
+    }
+    weights_release(net->weights);
+    net->weights = w;
+}
+
+alexnet_status network_check_unshared(const char *fn, const alexnet_network *net)
+{
+    if (net->is_share)
+        return error_set(ALEXNET_ERR_STATE,
+                         "%s: this network was made by alexnet_network_share and reads another "
+                         "handle's weights; it runs inference only (train the network loaded or "
+                         "created directly, with no shares alive)",
+                         fn);
+    const int readers = weights_readers(net->weights);
+    if (readers > 1)
+        return error_set(ALEXNET_ERR_STATE,
+                         "%s: %d share%s of this network (alexnet_network_share) read%s its "
+                         "weights; free them before changing the weights",
+                         fn, readers - 1, readers == 2 ? "" : "s", readers == 2 ? "s" : "");
+    return ALEXNET_OK;
+}
+
+alexnet_status network_check_writable(const char *fn, const alexnet_network *net)
+{
+    alexnet_status st = network_check_unshared(fn, net);
+    if (st != ALEXNET_OK)
+        return st;
+    if (net->weights->mapping != NULL)
+        return error_set(ALEXNET_ERR_STATE,
+                         "%s: this network's weights are mapped read-only from its file "
+                         "(alexnet_network_load_mapped); load it with alexnet_network_load to "
+                         "train it",
+                         fn);
+    return ALEXNET_OK;
+}
+
+alexnet_status network_prepare_training(const char *fn, alexnet_network *net)
+{
+    alexnet_status st = network_check_writable(fn, net);
+    if (st != ALEXNET_OK || net->grads != NULL)
+        return st;
+    net->grads = memory_alloc_floats(net->param_floats);
+    if (net->grads == NULL)
+        return error_set(ALEXNET_ERR_OUT_OF_MEMORY,
+                         "%s: cannot allocate the gradients of %zu parameters (%.1f MiB) for "
+                         "training",
+                         fn, net->param_floats, (double)net->param_floats * 4.0 / 1048576.0);
+    for (int i = 0; i < net->num_params; i++)
+        bind_param(&net->params[i], net->params[i].value.data, net->grads + net->params[i].offset);
+    return ALEXNET_OK;
 }
 
 /* Paper, section 5: biases 1 in conv2, conv4, conv5 and the hidden FC layers, so that their ReLUs
@@ -205,7 +251,6 @@ alexnet_status network_describe(const char *fn, alexnet_network **out, const ale
         return st;
     }
     net->min_input = arch_min_input(&net->config);
-    net->param_floats = param_arena_floats(net);
     describe_params(net);
     *out = net;
     return ALEXNET_OK;
@@ -219,19 +264,25 @@ int64_t network_param_count(const alexnet_network *net)
     return total;
 }
 
+weights *network_blank_arena(const alexnet_network *net)
+{
+    weights *w = weights_alloc(net->param_floats, false);
+    for (int i = 0; w != NULL && i < net->num_params; i++) {
+        const network_param *p = &net->params[i];
+        const size_t end = i + 1 < net->num_params ? net->params[i + 1].offset : net->param_floats;
+        const size_t used = p->offset + (size_t)p->value.numel;
+        memset(w->arena + used, 0, (end - used) * sizeof(float));
+    }
+    return w;
+}
+
 alexnet_status network_allocate(const char *fn, alexnet_network *net, bool init)
 {
-    net->values = memory_alloc_floats(net->param_floats);
-    net->grads = memory_alloc_floats(net->param_floats);
-    if (net->values == NULL || net->grads == NULL) {
-        memory_free(net->values);
-        memory_free(net->grads);
-        net->values = net->grads = NULL;
-        return error_set(ALEXNET_ERR_OUT_OF_MEMORY,
-                         "%s: cannot allocate %zu parameters and their gradients (%.1f MiB)", fn,
-                         net->param_floats, (double)net->param_floats * 8.0 / 1048576.0);
-    }
-    bind_params(net);
+    weights *w = init ? weights_alloc(net->param_floats, true) : network_blank_arena(net);
+    if (w == NULL)
+        return error_set(ALEXNET_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu parameters (%.1f MiB)",
+                         fn, net->param_floats, (double)net->param_floats * 4.0 / 1048576.0);
+    network_set_weights(net, w, NULL);
     if (init)
         network_init_params(net);
     return ALEXNET_OK;
@@ -306,7 +357,7 @@ void alexnet_network_free(alexnet_network *net)
         return;
     free_class_names(net);
     memory_free(net->plan.arena);
-    memory_free(net->values);
+    weights_release(net->weights);
     memory_free(net->grads);
     free(net);
 }
@@ -343,6 +394,9 @@ alexnet_status alexnet_network_param(alexnet_network *net, const char *name, ale
                          "%s: no parameter is named '%s'; names are conv1.weight ... fc8.bias, or "
                          "torchvision's features.0.weight ... classifier.6.bias",
                          fn, name);
+    alexnet_status st = grad ? network_prepare_training(fn, net) : ALEXNET_OK;
+    if (st != ALEXNET_OK)
+        return st;
     if (value)
         *value = &p->value;
     if (grad)

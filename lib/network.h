@@ -1,12 +1,15 @@
 /* The network: a list of layers (Darknet style), the parameters of all of them in one contiguous
- * arena and their gradients in another (one allreduce can move them), and a plan of per-call
- * buffers made when a batch size is first seen. Parameters and per-call state are kept apart. */
+ * arena (or mapped from a file, or read from another handle's: weights.h), their gradients in
+ * another made when training starts (one allreduce can move them), and a plan of per-call buffers
+ * made when a batch size is first seen. Parameters and per-call state are kept apart, so handles
+ * that share the parameters each own only their plan. */
 #ifndef ALEXNET_NETWORK_H
 #define ALEXNET_NETWORK_H
 
 #include "alexnet/alexnet.h"
 #include "layer.h"
 #include "tensor.h"
+#include "weights.h"
 
 enum { NETWORK_MAX_LAYERS = 32, NETWORK_MAX_PARAMS = 16 };
 
@@ -15,7 +18,8 @@ typedef struct network_param {
     char torch_name[32]; /* torchvision: features.0.weight           */
     layer *owner;
     bool is_bias;
-    alexnet_tensor value, grad; /* borrowed views into the arenas */
+    size_t offset;              /* of its slice in the arena layout, in floats */
+    alexnet_tensor value, grad; /* borrowed views: grad.data is NULL until training starts */
 } network_param;
 
 /* Buffers for one batch capacity and input size; all in one allocation. */
@@ -29,8 +33,9 @@ typedef struct network_plan {
     float *aux[NETWORK_MAX_LAYERS];
     float *grad[2]; /* ping-pong gradients of activations */
     float *scratch;
-    size_t scratch_per_part;
+    size_t scratch_floats;
     float *arena;
+    size_t arena_floats;
 } network_plan;
 
 struct alexnet_network {
@@ -41,8 +46,10 @@ struct alexnet_network {
     layer layers[NETWORK_MAX_LAYERS];
     int num_params;
     network_param params[NETWORK_MAX_PARAMS];
-    float *values, *grads; /* the arenas */
-    size_t param_floats;
+    weights *weights;    /* NULL while only described */
+    float *grads;        /* NULL until training starts */
+    size_t param_floats; /* of the arena layout */
+    bool is_share;       /* made by alexnet_network_share: inference only */
     network_plan plan;
     int batch;           /* of the last forward */
     bool backward_ready; /* the last forward was a training forward */
@@ -94,9 +101,37 @@ alexnet_status network_check_labels(const char *fn, const alexnet_network *net,
 alexnet_status network_describe(const char *fn, alexnet_network **out, const alexnet_config *cfg,
                                 uint64_t seed);
 
-/* Allocates a described network's arenas; with init the parameters get their initial values,
- * without they are left zero (a loader fills them). On failure the network stays described. */
+/* Allocates a described network's parameter arena; with init the parameters get their initial
+ * values, without they are left undefined (a loader fills them). On failure the network stays
+ * described. */
 alexnet_status network_allocate(const char *fn, alexnet_network *net, bool init);
+
+/* A heap arena in the network's layout whose padding is zero and whose parameters are left for
+ * the caller to fill; NULL when out of memory. */
+weights *network_blank_arena(const alexnet_network *net);
+
+/* Makes `w` the storage of the network's parameters, releasing the old (the network takes the
+ * reference). A heap arena is laid out as the network's; for mapped storage the caller points
+ * each parameter view into the mapping first (`mapped_data`, one per parameter). */
+void network_set_weights(alexnet_network *net, weights *w, float *const *mapped_data);
+
+/* ALEXNET_ERR_STATE, naming `fn`, when other handles read the parameters: the network is a share,
+ * or shares of it are alive. */
+alexnet_status network_check_unshared(const char *fn, const alexnet_network *net);
+
+/* ALEXNET_ERR_STATE, naming `fn`, when the parameters may not change: they are shared
+ * (network_check_unshared) or mapped from a file. */
+alexnet_status network_check_writable(const char *fn, const alexnet_network *net);
+
+/* What training needs before its first step: writable parameters and the gradient arena,
+ * allocated on first use (ALEXNET_ERR_OUT_OF_MEMORY, with nothing changed, when it cannot be). */
+alexnet_status network_prepare_training(const char *fn, alexnet_network *net);
+
+/* The heap arena of a writable network (after network_prepare_training succeeded). */
+static inline float *network_values(const alexnet_network *net)
+{
+    return net->weights->arena;
+}
 
 /* The number of parameter values (without the arena's alignment padding). */
 int64_t network_param_count(const alexnet_network *net);

@@ -67,15 +67,15 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
         act_at[i + 1] = l->ops->in_place ? act_at[i] : reserve(&layout, n * out);
         size_t aux = p.training ? l->ops->aux_floats(l, p.shapes[i], p.shapes[i + 1]) : 0;
         aux_at[i] = aux ? reserve(&layout, n * aux) : SIZE_MAX;
-        size_t scratch = l->ops->scratch_floats(l, p.shapes[i], p.shapes[i + 1], p.capacity, parts);
-        scratch = memory_round_floats(scratch);
-        p.scratch_per_part = scratch > p.scratch_per_part ? scratch : p.scratch_per_part;
+        size_t scratch =
+            l->ops->scratch_floats(l, p.shapes[i], p.shapes[i + 1], p.capacity, parts, p.training);
+        p.scratch_floats = scratch > p.scratch_floats ? scratch : p.scratch_floats;
     }
     if (p.training) {
         grad_at[0] = reserve(&layout, n * largest);
         grad_at[1] = reserve(&layout, n * largest);
     }
-    size_t scratch_at = reserve(&layout, (size_t)parts * p.scratch_per_part);
+    size_t scratch_at = reserve(&layout, p.scratch_floats);
 
     p.arena = memory_alloc_aligned(layout.total * sizeof(float));
     if (p.arena == NULL)
@@ -92,6 +92,7 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
     }
     p.scratch = p.arena + scratch_at;
 
+    p.arena_floats = layout.total;
     memory_free(old->arena);
     *old = p;
     net->backward_ready = false; /* the kept activations are gone */
@@ -108,7 +109,6 @@ static layer_call layer_call_of(const alexnet_network *net, int i, int batch)
         .in = p->act[i],
         .out = p->act[i + 1],
         .scratch = p->scratch,
-        .scratch_per_part = p->scratch_per_part,
         .parts = p->parts,
         .seed = net->seed,
         .step = net->step,
@@ -185,6 +185,8 @@ alexnet_status network_forward(const char *fn, alexnet_network *net, const alexn
         return st;
     const int batch = (int)input->shape[0];
     const int h = (int)input->shape[2], w = (int)input->shape[3];
+    if (training && (st = network_prepare_training(fn, net)) != ALEXNET_OK)
+        return st;
     if ((st = plan_for(net, fn, batch, h, w, training != 0)) != ALEXNET_OK)
         return st;
     network_plan *p = &net->plan;

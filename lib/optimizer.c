@@ -115,6 +115,8 @@ alexnet_status alexnet_optimizer_create(alexnet_optimizer **out, alexnet_network
     CHECK_NOT_NULL(fn, net);
     alexnet_sgd_config full;
     alexnet_status st = optimizer_sgd_resolve(fn, cfg, &full);
+    if (st == ALEXNET_OK)
+        st = network_prepare_training(fn, net);
     if (st != ALEXNET_OK)
         return st;
     alexnet_optimizer *opt = calloc(1, sizeof *opt);
@@ -185,12 +187,14 @@ alexnet_status alexnet_optimizer_step(alexnet_optimizer *opt)
     static const char fn[] = "alexnet_optimizer_step";
     CHECK_NOT_NULL(fn, opt);
     alexnet_status st = check_counter(fn, "steps", opt->steps);
+    if (st == ALEXNET_OK)
+        st = network_check_writable(fn, opt->net);
     if (st != ALEXNET_OK)
         return st;
     alexnet_network *net = opt->net;
     sgd_job j;
     memset(&j, 0, sizeof j);
-    j.w = net->values;
+    j.w = network_values(net);
     j.v = opt->momentum;
     j.g = net->grads;
     j.lr = opt->config.learning_rate;

@@ -130,12 +130,15 @@ static bool is_pytorch_file(const uint8_t *buffer, size_t size)
     return size >= 2 && buffer[0] == 0x80 && buffer[1] >= 2 && buffer[1] <= 5; /* PROTO op */
 }
 
-alexnet_status safetensors_parse(const char *fn, const char *label, const uint8_t *buffer,
-                                 size_t size, safetensors *out)
+/* Parses the header of a file of `size` bytes whose first `available` bytes are in `buffer`: at
+ * least 8 + N of them when the header length N fits the file, else all the file's first bytes up
+ * to 16. The data section is in `buffer` only when the whole file is. */
+static alexnet_status parse_header(const char *fn, const char *label, const uint8_t *buffer,
+                                   size_t available, uint64_t size, safetensors *out)
 {
     memset(out, 0, sizeof *out);
     const uint64_t n = size >= 8 ? read_le64(buffer) : 0;
-    if (is_pytorch_file(buffer, size) &&
+    if (is_pytorch_file(buffer, available) &&
         (size < 8 || n > SAFETENSORS_MAX_HEADER || n > size - 8 || n < 2 || buffer[8] != '{'))
         return error_set(ALEXNET_ERR_FORMAT,
                          "%s: '%s' is a PyTorch file (torch.save's zip or pickle format, as in "
@@ -144,18 +147,18 @@ alexnet_status safetensors_parse(const char *fn, const char *label, const uint8_
                          fn, label);
     if (size < 8)
         return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s' is %zu bytes, too short for a safetensors file (it starts "
+                         "%s: '%s' is %llu bytes, too short for a safetensors file (it starts "
                          "with an 8-byte header length)",
-                         fn, label, size);
+                         fn, label, (unsigned long long)size);
     if (n > SAFETENSORS_MAX_HEADER)
         return error_set(ALEXNET_ERR_FORMAT,
                          "%s: '%s': the header length %llu exceeds the limit of %d bytes", fn,
                          label, (unsigned long long)n, SAFETENSORS_MAX_HEADER);
     if (n > size - 8)
         return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s': the header length %llu runs past the end of the %zu-byte "
+                         "%s: '%s': the header length %llu runs past the end of the %llu-byte "
                          "file (truncated?)",
-                         fn, label, (unsigned long long)n, size);
+                         fn, label, (unsigned long long)n, (unsigned long long)size);
     if (n < 2 || buffer[8] != '{')
         return error_set(ALEXNET_ERR_FORMAT, "%s: '%s': the header does not start with '{'", fn,
                          label);
@@ -166,7 +169,8 @@ alexnet_status safetensors_parse(const char *fn, const char *label, const uint8_
                          "%s: '%s': the header is not valid JSON: %s (at byte %d)", fn, label,
                          jerr.text, jerr.position);
     out->json = root;
-    out->data = buffer + 8 + n;
+    out->data = available == size ? buffer + 8 + n : NULL;
+    out->data_offset = 8 + n;
     out->data_size = size - 8 - n;
     alexnet_status st = ALEXNET_OK;
     if (!json_is_object(root)) {
@@ -219,6 +223,36 @@ fail:
     return st;
 }
 
+alexnet_status safetensors_parse(const char *fn, const char *label, const uint8_t *buffer,
+                                 size_t size, safetensors *out)
+{
+    return parse_header(fn, label, buffer, size, size, out);
+}
+
+alexnet_status safetensors_read_header(const char *fn, const char *label, int fd,
+                                       uint64_t file_size, safetensors *out)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t prefix[16];
+    size_t available = file_size < sizeof prefix ? (size_t)file_size : sizeof prefix;
+    alexnet_status st = file_read_at(fn, label, fd, 0, prefix, available);
+    if (st != ALEXNET_OK)
+        return st;
+    const uint64_t n = file_size >= 8 ? read_le64(prefix) : 0;
+    if (file_size < 8 || n > SAFETENSORS_MAX_HEADER || n > file_size - 8)
+        return parse_header(fn, label, prefix, available, file_size, out); /* its message */
+    uint8_t *header = malloc((size_t)n + 8);
+    if (header == NULL)
+        return error_set(ALEXNET_ERR_OUT_OF_MEMORY,
+                         "%s: cannot allocate %llu bytes for the header of '%s'", fn,
+                         (unsigned long long)n, label);
+    st = file_read_at(fn, label, fd, 0, header, (size_t)n + 8);
+    if (st == ALEXNET_OK) /* jansson copies what it keeps */
+        st = parse_header(fn, label, header, (size_t)n + 8, file_size, out);
+    free(header);
+    return st;
+}
+
 const char *safetensors_metadata(const safetensors *st, const char *key)
 {
     for (size_t i = 0; i < st->metadata_count; i++)
@@ -250,6 +284,24 @@ void safetensors_copy_f32(const safetensors *st, const st_tensor *t, float *dest
     memcpy(dest, st->data + t->begin, (size_t)(t->end - t->begin));
     if (host_is_big_endian())
         swap_bytes_f32(dest, (size_t)(t->end - t->begin) / 4);
+}
+
+alexnet_status safetensors_read_f32(const char *fn, const char *label, int fd,
+                                    const safetensors *st, const st_tensor *t, float *dest)
+{
+    alexnet_status status =
+        file_read_at(fn, label, fd, st->data_offset + t->begin, dest, (size_t)(t->end - t->begin));
+    if (status == ALEXNET_OK && host_is_big_endian())
+        swap_bytes_f32(dest, (size_t)(t->end - t->begin) / 4);
+    return status;
+}
+
+const float *safetensors_mapped_f32(const safetensors *st, const st_tensor *t, const uint8_t *file)
+{
+    const uint64_t at = st->data_offset + t->begin;
+    if (host_is_big_endian() || ((uintptr_t)file + at) % sizeof(float) != 0)
+        return NULL;
+    return (const float *)(const void *)(file + at);
 }
 
 static json_t *shape_array(int ndim, const int64_t *shape)

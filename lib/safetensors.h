@@ -6,7 +6,8 @@
  * object with no duplicate keys; "__metadata__" a map of strings; each tensor with a known dtype,
  * a shape of non-negative sizes, and data_offsets that, sorted, run from 0 without gap or overlap
  * to exactly the end of the data; element counts that do not overflow and match their byte
- * ranges. Tensor bytes are only ever copied (memcpy), never accessed through a cast pointer. */
+ * ranges. Tensor bytes are copied (memcpy) or read from the file; only a mapped file's F32 data
+ * at a float-aligned address on a little-endian host is used in place. */
 #ifndef ALEXNET_SAFETENSORS_H
 #define ALEXNET_SAFETENSORS_H
 
@@ -34,7 +35,9 @@ typedef struct safetensors {
     size_t count;
     st_metadata *metadata;
     size_t metadata_count;
-    const uint8_t *data; /* the data section, inside the caller's buffer */
+    const uint8_t
+        *data; /* the data section inside the caller's buffer; NULL when read from a file */
+    uint64_t data_offset; /* where the data section starts in the file */
     uint64_t data_size;
     void *json; /* owns the strings */
 } safetensors;
@@ -45,10 +48,24 @@ alexnet_status safetensors_parse(const char *fn, const char *label, const uint8_
                                  size_t size, safetensors *out);
 void safetensors_free(safetensors *st);
 
+/* The same checks on the file open as `fd`, `file_size` bytes long (from fstat), reading only its
+ * header: out->data is NULL, and tensors are then read with safetensors_read_f32. */
+alexnet_status safetensors_read_header(const char *fn, const char *label, int fd,
+                                       uint64_t file_size, safetensors *out);
+
 const char *safetensors_metadata(const safetensors *st, const char *key);
 
 /* Copies a validated F32 tensor's values into `dest` (little-endian on disk). */
 void safetensors_copy_f32(const safetensors *st, const st_tensor *t, float *dest);
+
+/* Reads a validated F32 tensor's values from the file into `dest`; ALEXNET_ERR_IO when the file
+ * cannot be read or has become shorter. */
+alexnet_status safetensors_read_f32(const char *fn, const char *label, int fd,
+                                    const safetensors *st, const st_tensor *t, float *dest);
+
+/* A validated F32 tensor's values where `file` (the whole file, mapped) holds them, when they can
+ * be used in place: a little-endian host and a float-aligned address. NULL otherwise. */
+const float *safetensors_mapped_f32(const safetensors *st, const st_tensor *t, const uint8_t *file);
 
 /* One tensor to write, and one metadata entry. */
 typedef struct st_entry {

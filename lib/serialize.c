@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MOMENTUM_PREFIX "optimizer."
 #define MOMENTUM_SUFFIX ".momentum"
@@ -49,7 +50,7 @@ static alexnet_status write_network(FILE *file, void *ctx)
             snprintf(momentum_names[i], sizeof momentum_names[i],
                      MOMENTUM_PREFIX "%s" MOMENTUM_SUFFIX, p->name);
             entries[count++] = (st_entry){momentum_names[i], p->value.ndim, p->value.shape,
-                                          job->opt->momentum + (p->value.data - net->values)};
+                                          job->opt->momentum + p->offset};
         }
     }
     char seed[32], step[32];
@@ -104,31 +105,61 @@ alexnet_status alexnet_checkpoint_save(const alexnet_network *net, const alexnet
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
+/* A parsed model file is refused when its tensors exceed alexnet_limits.max_model_bytes. */
+static alexnet_status check_model_size(const char *fn, const char *label, safetensors *st)
+{
+    const int64_t limit = limits_current().max_model_bytes;
+    if (st->data_size <= (uint64_t)limit)
+        return ALEXNET_OK;
+    safetensors_free(st);
+    return error_set(ALEXNET_ERR_FORMAT,
+                     "%s: '%s' holds %.1f MiB of tensors, more than the %.1f MiB that "
+                     "alexnet_limits.max_model_bytes allows",
+                     fn, label, (double)st->data_size / 1048576.0, (double)limit / 1048576.0);
+}
+
 /* The safetensors image of a model file in memory, checked against alexnet_limits. */
 static alexnet_status parse_model(const char *fn, const char *label, const uint8_t *bytes,
                                   size_t size, safetensors *st)
 {
-    const int64_t limit = limits_current().max_model_bytes;
     alexnet_status status = safetensors_parse(fn, label, bytes, size, st);
-    if (status == ALEXNET_OK && st->data_size > (uint64_t)limit) {
-        status = error_set(ALEXNET_ERR_FORMAT,
-                           "%s: '%s' holds %.1f MiB of tensors, more than the %.1f MiB that "
-                           "alexnet_limits.max_model_bytes allows",
-                           fn, label, (double)st->data_size / 1048576.0,
-                           (double)limit / 1048576.0);
-        safetensors_free(st);
+    return status == ALEXNET_OK ? check_model_size(fn, label, st) : status;
+}
+
+/* An open model file and its validated header; the tensors are read (or mapped) from it later. */
+typedef struct model_file {
+    int fd;
+    uint64_t size;
+    safetensors st;
+} model_file;
+
+static alexnet_status open_model_file(const char *fn, const char *path, model_file *f)
+{
+    const size_t max_bytes = (size_t)limits_current().max_model_bytes + SAFETENSORS_MAX_HEADER + 8;
+    alexnet_status status = file_open_regular(fn, path, max_bytes, &f->fd, &f->size);
+    if (status == ALEXNET_OK)
+        status = safetensors_read_header(fn, path, f->fd, f->size, &f->st);
+    if (status == ALEXNET_OK)
+        status = check_model_size(fn, path, &f->st);
+    if (status != ALEXNET_OK && f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
     }
     return status;
 }
 
-/* Reads a whole model file, refusing one larger than the limits allow before reading it. */
-static alexnet_status read_model_file(const char *fn, const char *path, uint8_t **bytes,
-                                      size_t *size)
+static void close_model_file(model_file *f)
 {
-    const size_t max_bytes =
-        (size_t)limits_current().max_model_bytes + SAFETENSORS_MAX_HEADER + 8;
-    return file_read_all(fn, path, max_bytes, bytes, size);
+    safetensors_free(&f->st);
+    close(f->fd);
 }
+
+/* Where a model's tensor values come from: a file image in memory (st->data), or an open file. */
+typedef struct tensor_source {
+    const char *label;
+    const safetensors *st;
+    int fd; /* -1: the values are in st->data */
+} tensor_source;
 
 static bool is_momentum_name(const char *name)
 {
@@ -220,11 +251,48 @@ static alexnet_status match_tensors(const char *fn, const char *path, alexnet_ne
     return ALEXNET_OK;
 }
 
-static void copy_tensors(alexnet_network *net, const safetensors *st, const st_tensor **found,
-                         float *arena)
+/* Reads the tensor found[i] of every parameter i into its place in `arena` (the arena layout). */
+static alexnet_status read_tensors(const char *fn, const tensor_source *src,
+                                   const alexnet_network *net, const st_tensor *const *found,
+                                   float *arena)
 {
-    for (int i = 0; i < net->num_params; i++)
-        safetensors_copy_f32(st, found[i], arena + (net->params[i].value.data - net->values));
+    for (int i = 0; i < net->num_params; i++) {
+        float *dest = arena + net->params[i].offset;
+        if (src->fd < 0) {
+            safetensors_copy_f32(src->st, found[i], dest);
+            continue;
+        }
+        alexnet_status status =
+            safetensors_read_f32(fn, src->label, src->fd, src->st, found[i], dest);
+        if (status != ALEXNET_OK)
+            return status;
+    }
+    return ALEXNET_OK;
+}
+
+/* The new values go into a new arena that replaces the old only once all are read, so a failure
+ * (a file cut short under us, say) leaves the network as it was. */
+static alexnet_status load_weights_from(const char *fn, const tensor_source *src,
+                                        alexnet_network *net)
+{
+    const st_tensor *found[NETWORK_MAX_PARAMS];
+    alexnet_status status = network_check_unshared(fn, net);
+    if (status == ALEXNET_OK)
+        status = match_tensors(fn, src->label, net, src->st, ROLE_WEIGHTS, found);
+    if (status != ALEXNET_OK)
+        return status;
+    weights *w = network_blank_arena(net);
+    if (w == NULL)
+        return error_set(ALEXNET_ERR_OUT_OF_MEMORY,
+                         "%s: cannot allocate %.1f MiB to read the weights of '%s' into (the "
+                         "network keeps its own until the new ones are complete)",
+                         fn, (double)net->param_floats * 4.0 / 1048576.0, src->label);
+    status = read_tensors(fn, src, net, found, w->arena);
+    if (status == ALEXNET_OK)
+        network_set_weights(net, w, NULL);
+    else
+        weights_release(w);
+    return status;
 }
 
 alexnet_status serialize_load_weights(const char *fn, const char *label, const uint8_t *bytes,
@@ -234,10 +302,8 @@ alexnet_status serialize_load_weights(const char *fn, const char *label, const u
     alexnet_status status = parse_model(fn, label, bytes, size, &st);
     if (status != ALEXNET_OK)
         return status;
-    const st_tensor *found[NETWORK_MAX_PARAMS];
-    status = match_tensors(fn, label, net, &st, ROLE_WEIGHTS, found);
-    if (status == ALEXNET_OK)
-        copy_tensors(net, &st, found, net->values);
+    const tensor_source src = {label, &st, -1};
+    status = load_weights_from(fn, &src, net);
     safetensors_free(&st);
     return status;
 }
@@ -247,13 +313,14 @@ alexnet_status alexnet_network_load_weights(alexnet_network *net, const char *pa
     static const char fn[] = "alexnet_network_load_weights";
     CHECK_NOT_NULL(fn, net);
     CHECK_NOT_NULL(fn, path);
-    uint8_t *bytes;
-    size_t size;
-    alexnet_status st = read_model_file(fn, path, &bytes, &size);
-    if (st == ALEXNET_OK)
-        st = serialize_load_weights(fn, path, bytes, size, net);
-    free(bytes);
-    return st;
+    model_file f;
+    alexnet_status status = open_model_file(fn, path, &f);
+    if (status != ALEXNET_OK)
+        return status;
+    const tensor_source src = {path, &f.st, f.fd};
+    status = load_weights_from(fn, &src, net);
+    close_model_file(&f);
+    return status;
 }
 
 /* Everything a model file or checkpoint describes, checked before anything is allocated: the
@@ -341,28 +408,14 @@ static alexnet_status read_contents(const char *fn, const char *path, const safe
     return status;
 }
 
-/* Allocates what read_contents described and copies the file's values into it. */
-static alexnet_status build_contents(const char *fn, const char *path, const safetensors *file,
-                                     file_contents *c, alexnet_network **net,
-                                     alexnet_optimizer **opt)
+/* Hands the described network, now holding its weights, to the caller with what else the file
+ * holds. */
+static void finish_contents(file_contents *c, alexnet_optimizer *o, alexnet_network **net,
+                            alexnet_optimizer **opt)
 {
-    alexnet_optimizer *o = NULL;
-    alexnet_status st = network_allocate(fn, c->net, false);
-    if (st == ALEXNET_OK && c->has_optimizer) {
-        st = alexnet_optimizer_create(&o, c->net, &c->optimizer.sgd);
-        if (st == ALEXNET_OK)
-            st = alexnet_optimizer_set_schedule(o, &c->optimizer.schedule);
-    }
-    if (st != ALEXNET_OK) {
-        alexnet_optimizer_free(o);
-        contents_free(c);
-        return error_prefix(st, "%s: '%s'", fn, path);
-    }
-    copy_tensors(c->net, file, c->weights, c->net->values);
     c->net->step = c->step;
     c->net->class_names = c->class_names;
     if (o != NULL) {
-        copy_tensors(c->net, file, c->momentum, o->momentum);
         o->steps = c->optimizer.steps;
         o->epochs = c->optimizer.epochs;
         o->best_error = c->optimizer.best_error;
@@ -371,7 +424,51 @@ static alexnet_status build_contents(const char *fn, const char *path, const saf
     *net = c->net;
     if (opt)
         *opt = o;
+}
+
+/* Allocates what read_contents described and reads the file's values into it. */
+static alexnet_status build_contents(const char *fn, const tensor_source *src, file_contents *c,
+                                     alexnet_network **net, alexnet_optimizer **opt)
+{
+    alexnet_optimizer *o = NULL;
+    alexnet_status st = network_allocate(fn, c->net, false);
+    if (st == ALEXNET_OK && c->has_optimizer) {
+        st = alexnet_optimizer_create(&o, c->net, &c->optimizer.sgd);
+        if (st == ALEXNET_OK)
+            st = alexnet_optimizer_set_schedule(o, &c->optimizer.schedule);
+    }
+    if (st != ALEXNET_OK)
+        error_prefix(st, "%s: '%s'", fn, src->label);
+    if (st == ALEXNET_OK)
+        st = read_tensors(fn, src, c->net, c->weights, network_values(c->net));
+    if (st == ALEXNET_OK && o != NULL)
+        st = read_tensors(fn, src, c->net, c->momentum, o->momentum);
+    if (st != ALEXNET_OK) {
+        alexnet_optimizer_free(o);
+        contents_free(c);
+        return st;
+    }
+    finish_contents(c, o, net, opt);
     return ALEXNET_OK;
+}
+
+/* Points the described network's parameters into the mapped file; false (nothing changed) when
+ * the file cannot be mapped or its values cannot be used in place. */
+static bool map_contents(const model_file *f, file_contents *c)
+{
+    weights *w = weights_map(f->fd, (size_t)f->size);
+    float *data[NETWORK_MAX_PARAMS];
+    for (int i = 0; w != NULL && i < c->net->num_params; i++) {
+        /* The mapping is private and writable: the views may be non-const. */
+        data[i] = (float *)safetensors_mapped_f32(&f->st, c->weights[i], w->mapping);
+        if (data[i] == NULL) {
+            weights_release(w);
+            w = NULL;
+        }
+    }
+    if (w != NULL)
+        network_set_weights(c->net, w, data);
+    return w != NULL;
 }
 
 alexnet_status serialize_load_model(const char *fn, const char *label, const uint8_t *bytes,
@@ -383,23 +480,33 @@ alexnet_status serialize_load_model(const char *fn, const char *label, const uin
         return status;
     file_contents c;
     status = read_contents(fn, label, &st, opt != NULL, &c);
+    const tensor_source src = {label, &st, -1};
     if (status == ALEXNET_OK)
-        status = build_contents(fn, label, &st, &c, net, opt);
+        status = build_contents(fn, &src, &c, net, opt);
     safetensors_free(&st);
     return status;
 }
 
-/* The file half of alexnet_network_load and alexnet_checkpoint_load (opt NULL: no optimizer). */
-static alexnet_status load_model_file(const char *fn, const char *path, alexnet_network **net,
-                                      alexnet_optimizer **opt)
+/* The file half of alexnet_network_load(_mapped) and alexnet_checkpoint_load (opt NULL: no
+ * optimizer): the header is validated and the network described before a single value is read,
+ * and the values go straight from the file into the network's arena (or stay in the mapping). */
+static alexnet_status load_model_file(const char *fn, const char *path, bool map,
+                                      alexnet_network **net, alexnet_optimizer **opt)
 {
-    uint8_t *bytes;
-    size_t size;
-    alexnet_status st = read_model_file(fn, path, &bytes, &size);
-    if (st == ALEXNET_OK)
-        st = serialize_load_model(fn, path, bytes, size, net, opt);
-    free(bytes);
-    return st;
+    model_file f;
+    alexnet_status status = open_model_file(fn, path, &f);
+    if (status != ALEXNET_OK)
+        return status;
+    file_contents c;
+    status = read_contents(fn, path, &f.st, opt != NULL, &c);
+    if (status == ALEXNET_OK && map && map_contents(&f, &c)) {
+        finish_contents(&c, NULL, net, NULL);
+    } else if (status == ALEXNET_OK) {
+        const tensor_source src = {path, &f.st, f.fd};
+        status = build_contents(fn, &src, &c, net, opt);
+    }
+    close_model_file(&f);
+    return status;
 }
 
 alexnet_status alexnet_network_load(alexnet_network **out, const char *path)
@@ -408,7 +515,16 @@ alexnet_status alexnet_network_load(alexnet_network **out, const char *path)
     CHECK_NOT_NULL(fn, out);
     *out = NULL;
     CHECK_NOT_NULL(fn, path);
-    return load_model_file(fn, path, out, NULL);
+    return load_model_file(fn, path, false, out, NULL);
+}
+
+alexnet_status alexnet_network_load_mapped(alexnet_network **out, const char *path)
+{
+    static const char fn[] = "alexnet_network_load_mapped";
+    CHECK_NOT_NULL(fn, out);
+    *out = NULL;
+    CHECK_NOT_NULL(fn, path);
+    return load_model_file(fn, path, true, out, NULL);
 }
 
 alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer **opt,
@@ -422,5 +538,5 @@ alexnet_status alexnet_checkpoint_load(alexnet_network **net, alexnet_optimizer 
     CHECK_NOT_NULL(fn, net);
     CHECK_NOT_NULL(fn, opt);
     CHECK_NOT_NULL(fn, path);
-    return load_model_file(fn, path, net, opt);
+    return load_model_file(fn, path, false, net, opt);
 }

@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, builds with warnings as errors, and runs
 # every test — the Check suites and integration checks (CTest), the fast suites and the fuzz
 # regression inputs under valgrind memcheck, the Check suites again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, and every fuzz target for ALEXNET_FUZZ_SECONDS (default 45) each.
+# UndefinedBehaviorSanitizer, the concurrent-inference suite under ThreadSanitizer, and every fuzz
+# target for ALEXNET_FUZZ_SECONDS (default 45) each.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,13 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALEXNET_WERROR=ON \
 cmake --build build-asan -j "$jobs"
 echo "== tests under sanitizers"
 ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit
+
+echo "== build (ThreadSanitizer: the concurrent-inference suite)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALEXNET_WERROR=ON \
+    -DALEXNET_TSAN=ON -DALEXNET_BUILD_EXAMPLES=OFF -DALEXNET_BUILD_BENCH=OFF >/dev/null
+cmake --build build-tsan -j "$jobs" --target test_serving
+echo "== tests under ThreadSanitizer"
+ctest --test-dir build-tsan --output-on-failure -L threads
 
 ./scripts/fuzz.sh "${ALEXNET_FUZZ_SECONDS:-45}"
 

@@ -94,12 +94,12 @@ static inline uint8_t *read_bytes(const char *path, size_t *size)
 
 /* Caps this process's address space at what it uses now plus `extra` bytes, so that a large
  * allocation fails for real (RLIMIT_AS; Check runs each test in its own process). Returns false
- * under AddressSanitizer, whose shadow memory cannot live under such a cap, and under valgrind
- * (the test command's valgrind stage sets ALEXNET_UNDER_VALGRIND), whose own memory cannot
- * either: skip the test then. */
+ * under AddressSanitizer or ThreadSanitizer, whose shadow memory cannot live under such a cap,
+ * and under valgrind (the test command's valgrind stage sets ALEXNET_UNDER_VALGRIND), whose own
+ * memory cannot either: skip the test then. */
 static inline bool limit_address_space(size_t extra)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     (void)extra;
     return false;
 #else

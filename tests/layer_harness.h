@@ -19,7 +19,7 @@ typedef struct harness {
     shape in, out;
     int batch, parts;
     float *x, *y, *r, *dx, *aux, *scratch;
-    size_t per_part, in_count, out_count;
+    size_t in_count, out_count;
     float *w, *b, *dw, *db;
     size_t w_count, b_count;
     bool training;
@@ -67,8 +67,9 @@ static inline void harness_setup(harness *h, shape in, int batch, int parts)
     fill_uniform(h->r, h->out_count, 2, -1.0f, 1.0f);
     size_t aux = h->l.ops->aux_floats(&h->l, in, h->out) * (size_t)batch;
     h->aux = memory_alloc_floats(aux ? aux : 1);
-    h->per_part = h->l.ops->scratch_floats(&h->l, in, h->out, batch, parts);
-    h->scratch = memory_alloc_floats(h->per_part * (size_t)parts + 1);
+    /* A training call's scratch covers an inference call's too. */
+    h->scratch = memory_alloc_floats(h->l.ops->scratch_floats(&h->l, in, h->out, batch, parts,
+                                                              true) + 1);
     h->w_count = layer_weight_floats(&h->l);
     h->b_count = layer_bias_floats(&h->l);
     if (h->w_count) {
@@ -105,7 +106,6 @@ static inline layer_call harness_call(harness *h)
         .out = h->y,
         .aux = h->training ? h->aux : NULL,
         .scratch = h->scratch,
-        .scratch_per_part = h->per_part,
         .parts = h->parts,
         .training = h->training,
         .seed = h->seed,

@@ -5,7 +5,9 @@
 #include "test_helpers.h"
 
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -171,6 +173,31 @@ START_TEST(wrong_shapes_and_bad_files_arrive_as_exceptions)
 }
 END_TEST
 
+START_TEST(shares_serve_threads_from_one_copy_of_the_weights)
+{
+    alexnet::Network net = small_network(6);
+    alexnet::Tensor input({2, 1, 28, 28});
+    for (int64_t i = 0; i < input.numel(); i++)
+        input.data()[i] = static_cast<float>(i % 97) / 97.0f - 0.25f;
+    const alexnet::Tensor expected = net.forward(input);
+    std::vector<alexnet::Network> shares;
+    for (int t = 0; t < 3; t++)
+        shares.push_back(net.share());
+    ck_assert_int_eq(net.memory().weight_readers, 4);
+    std::vector<alexnet::Tensor> results;
+    for (size_t t = 0; t < shares.size(); t++)
+        results.emplace_back(std::vector<int64_t>{2, 10});
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < shares.size(); t++)
+        threads.emplace_back([&, t] { results[t] = shares[t].forward(input); });
+    for (std::thread &thread : threads)
+        thread.join();
+    for (const alexnet::Tensor &got : results)
+        ck_assert_int_eq(std::memcmp(got.data(), expected.data(), sizeof(float) * 20), 0);
+    expect_error([&] { shares[0].forward(input, true); }, ALEXNET_ERR_STATE, "inference only");
+}
+END_TEST
+
 int main()
 {
     Suite *s = suite_create("cpp_wrapper");
@@ -180,6 +207,7 @@ int main()
     tcase_add_test(tc, training_and_optimizer_steps_through_the_wrapper);
     tcase_add_test(tc, wrong_label_counts_are_refused_before_the_library_reads_them);
     tcase_add_test(tc, wrong_shapes_and_bad_files_arrive_as_exceptions);
+    tcase_add_test(tc, shares_serve_threads_from_one_copy_of_the_weights);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

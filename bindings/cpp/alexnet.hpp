@@ -137,6 +137,32 @@ class Network
         return Network(net);
     }
 
+    // The weights stay in the file, mapped read-only (alexnet_network_load_mapped): inference
+    // only; the file must not be modified in place while the network lives.
+    static Network load_mapped(const std::string &path)
+    {
+        alexnet_network *net = nullptr;
+        check(alexnet_network_load_mapped(&net, path.c_str()));
+        return Network(net);
+    }
+
+    // A network that reads this one's weights without copying them, for inference on another
+    // thread (one share per thread); see alexnet_network_share for the lifetime rules.
+    Network share() const
+    {
+        alexnet_network *net = nullptr;
+        check(alexnet_network_share(&net, handle_.get()));
+        return Network(net);
+    }
+
+    alexnet_memory_info memory() const
+    {
+        alexnet_memory_info info{};
+        info.struct_size = sizeof info;
+        check(alexnet_network_memory(handle_.get(), &info));
+        return info;
+    }
+
     alexnet_network *get() const noexcept
     {
         return handle_.get();

@@ -28,7 +28,16 @@
  *             with ALEXNET_ERR_INVALID_ARGUMENT otherwise. Functions that fill a struct write at
  *             most struct_size bytes and set struct_size to the number written.
  *   Threads   Handles are not internally locked: use one handle from one thread at a time.
- *             Different handles may be used from different threads. The last error is per thread.
+ *             Different handles may be used from different threads at once, including handles
+ *             that share one set of weights (alexnet_network_share): that is how a server runs
+ *             inference on many threads over one copy of the weights. Making, using and freeing
+ *             shares of a network may happen on any threads while the others run; what must not
+ *             overlap a share's use is a change to the weights themselves, which the library
+ *             refuses while shares exist (see alexnet_network_share). The library's own thread
+ *             pool (alexnet_set_num_threads) serves one call at a time: a call that finds it busy
+ *             runs its work on its own calling thread instead, with the same result to the bit.
+ *             The last error is per thread; alexnet_set_num_threads and alexnet_limits_set may be
+ *             called at any time and take effect for calls that start after them.
  */
 #ifndef ALEXNET_ALEXNET_H
 #define ALEXNET_ALEXNET_H
@@ -266,8 +275,49 @@ ALEXNET_API alexnet_status alexnet_network_create(alexnet_network **out,
                                                   const alexnet_config *cfg, uint64_t seed);
 
 /* Releases a network and everything it owns, including the views from alexnet_network_param.
- * NULL is ignored. */
+ * Weights that shares (alexnet_network_share) still read stay alive until the last of them is
+ * freed too. NULL is ignored. */
 ALEXNET_API void alexnet_network_free(alexnet_network *net);
+
+/* A new handle that reads `source`'s weights without copying them and owns only its own memory
+ * plan (activations), for inference: its alexnet_network_forward gives exactly, to the bit, what
+ * `source`'s gives. Each host thread takes its own share and runs forward on it while the others
+ * run theirs; one copy of the weights serves them all. A share may be made from a share; it keeps
+ * the configuration, seed, dropout step and class names of `source` at the time of the call.
+ * Lifetime: the weights are reference-counted, so `source` and its shares may be freed in any
+ * order; the weights go with the last handle. While shares exist the weights are read-only:
+ * training (a training forward, alexnet_optimizer_create, alexnet_optimizer_step,
+ * alexnet_train_step), a gradient view (alexnet_network_param with `grad`) and
+ * alexnet_network_load_weights fail with ALEXNET_ERR_STATE, on `source` and on every share; a
+ * share never trains. Do not write through alexnet_network_param's value views while shares run.
+ * Do not call this while another thread changes `source` (training it, loading into it).
+ * Ownership: *out is the caller's; release it with alexnet_network_free. Since 1.1.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_OUT_OF_MEMORY. */
+ALEXNET_API alexnet_status alexnet_network_share(alexnet_network **out,
+                                                 const alexnet_network *source);
+
+/* The memory a network handle holds, in bytes, as alexnet_network_memory reports it. Since 1.1. */
+typedef struct alexnet_memory_info {
+    size_t struct_size;       /* set by the caller to sizeof(alexnet_memory_info)               */
+    int64_t weight_bytes;     /* the weights the handle reads: its own, shared, or the mapped
+                                 file; every handle sharing them reports the same bytes       */
+    int64_t gradient_bytes;   /* parameter gradients: 0 until training starts                  */
+    int64_t activation_bytes; /* the memory plan: activations, what backward keeps, scratch,
+                                 for the largest batch (and input size) run so far; 0 before  */
+    int weight_readers;       /* handles reading these weights, this one included (1: none
+                                 shares them)                                                  */
+    int weights_mapped;       /* 1 when the weights are mapped from their file                 */
+} alexnet_memory_info;
+
+/* Reports what `net` holds. A network that has only run inference holds its weights and its
+ * activations: the gradients (and, in the optimizer, the momentum) are allocated by the first
+ * training forward or alexnet_optimizer_create, and the parts of the plan that only backward needs
+ * by the first training forward. The figures count the library's allocations; the process's
+ * resident memory adds the program, its libraries and the allocator's own overhead.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a struct_size that does not reach
+ * activation_bytes. Since 1.1. */
+ALEXNET_API alexnet_status alexnet_network_memory(const alexnet_network *net,
+                                                  alexnet_memory_info *info);
 
 /* Copies the network's configuration into `cfg` (cfg->struct_size must be set, e.g. by
  * alexnet_config_init; see Structs above). Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a
@@ -277,11 +327,14 @@ ALEXNET_API alexnet_status alexnet_network_get_config(const alexnet_network *net
 
 /* Runs the network on `input` [N, C, H, W] and writes `logits` [N, num_classes], both allocated
  * by the caller. C, H and W must match the configuration; TORCHVISION takes any H, W >= 63.
- * With `training` != 0, dropout is applied and what backward needs is kept; otherwise the pass is
- * pure inference. Memory is planned when a batch size (or input size) is first seen: later calls
- * with the same or a smaller batch allocate nothing.
+ * With `training` != 0, dropout is applied and what backward needs is kept (the first training
+ * forward allocates the gradients); otherwise the pass is pure inference. Memory is planned when a
+ * batch size (or input size) is first seen: later calls with the same or a smaller batch allocate
+ * nothing.
  * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_SHAPE for a wrong input or logits
- * shape (the message gives expected and actual shapes); ALEXNET_ERR_OUT_OF_MEMORY. */
+ * shape (the message gives expected and actual shapes); ALEXNET_ERR_OUT_OF_MEMORY; with
+ * `training`, ALEXNET_ERR_STATE when the weights are shared or mapped (alexnet_network_share,
+ * alexnet_network_load_mapped). */
 ALEXNET_API alexnet_status alexnet_network_forward(alexnet_network *net,
                                                    const alexnet_tensor *input,
                                                    alexnet_tensor *logits, int training);
@@ -299,8 +352,10 @@ ALEXNET_API alexnet_status alexnet_network_backward(alexnet_network *net, const 
  * "fc8.bias") or torchvision key ("features.0.weight", ..., "classifier.6.bias"). Either output
  * may be NULL. Layouts are PyTorch's: conv weight [out, in/groups, kh, kw], linear weight
  * [out, in], bias [out]. The views live as long as the network; writing through them changes
- * the network.
- * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL net or name, or an unknown name. */
+ * the network (and every handle that shares its weights). Asking for `grad` starts training
+ * state: the gradients are allocated then if they were not (pass NULL to read values only).
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL net or name, or an unknown name; with `grad`,
+ * ALEXNET_ERR_STATE when the weights are shared or mapped, ALEXNET_ERR_OUT_OF_MEMORY. */
 ALEXNET_API alexnet_status alexnet_network_param(alexnet_network *net, const char *name,
                                                  alexnet_tensor **value, alexnet_tensor **grad);
 
@@ -335,9 +390,11 @@ typedef struct alexnet_sgd_config {
  * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL. */
 ALEXNET_API alexnet_status alexnet_sgd_config_init(alexnet_sgd_config *cfg);
 
-/* Creates an optimizer for `net`, with zero momentum buffers. The network must outlive the
- * optimizer. Ownership: *out is the caller's; release it with alexnet_optimizer_free.
- * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a value out of range; ALEXNET_ERR_OUT_OF_MEMORY. */
+/* Creates an optimizer for `net`, with zero momentum buffers (and the network's gradients, if a
+ * training forward has not made them yet). The network must outlive the optimizer.
+ * Ownership: *out is the caller's; release it with alexnet_optimizer_free.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a value out of range; ALEXNET_ERR_STATE when
+ * the network's weights are shared or mapped; ALEXNET_ERR_OUT_OF_MEMORY. */
 ALEXNET_API alexnet_status alexnet_optimizer_create(alexnet_optimizer **out, alexnet_network *net,
                                                     const alexnet_sgd_config *cfg);
 
@@ -353,7 +410,8 @@ ALEXNET_API alexnet_status alexnet_optimizer_get_config(const alexnet_optimizer 
 /* Applies one update from the gradients of the last alexnet_network_backward.
  * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL; ALEXNET_ERR_NUMERIC when the update would make a
  * weight or momentum non-finite, in which case nothing is changed; ALEXNET_ERR_STATE when the step
- * count has reached INT64_MAX (only a checkpoint can bring it there). */
+ * count has reached INT64_MAX (only a checkpoint can bring it there) or when shares of the network
+ * exist (alexnet_network_share). */
 ALEXNET_API alexnet_status alexnet_optimizer_step(alexnet_optimizer *opt);
 
 /* Sets the learning rate for later steps (a host-driven schedule).
@@ -435,16 +493,42 @@ ALEXNET_API alexnet_status alexnet_optimizer_end_epoch(alexnet_optimizer *opt,
 ALEXNET_API alexnet_status alexnet_network_save(const alexnet_network *net, const char *path);
 
 /* Builds a network from a file written by alexnet_network_save or alexnet_checkpoint_save (its
- * optimizer state is ignored). Ownership: *out is the caller's.
- * Errors: ALEXNET_ERR_IO when the file cannot be read; ALEXNET_ERR_FORMAT for anything malformed,
- * including a file without libalexnet metadata (use alexnet_network_load_weights for those). */
+ * optimizer state is ignored). The header is read and validated first; the values are then read
+ * straight into the network's weights, with no copy of the file in memory.
+ * Ownership: *out is the caller's.
+ * Errors: ALEXNET_ERR_IO when the file cannot be read (or shrinks while it is read);
+ * ALEXNET_ERR_FORMAT for anything malformed, including a file without libalexnet metadata (use
+ * alexnet_network_load_weights for those). */
 ALEXNET_API alexnet_status alexnet_network_load(alexnet_network **out, const char *path);
+
+/* As alexnet_network_load, but the weights stay in the file: it is mapped into memory (mmap) and
+ * the network reads its values there. Loading copies nothing, pages come from the page cache as
+ * they are used, and every process that maps the same file shares them. The network is for
+ * inference (and for alexnet_network_share): training it fails with ALEXNET_ERR_STATE.
+ * The mapping is private: the file is opened read-only and never written; a write through a
+ * parameter view copies the page it touches for this process only.
+ * The file must stay as it is while the network lives. Replacing it with alexnet_network_save (or
+ * anything that writes a new file and renames it over the old, as most tools do) is safe: the
+ * network keeps reading the old file. Writing into the file in place changes the weights the
+ * network sees, and truncating it makes the next read of a page past the new end raise SIGBUS in
+ * the host process — that cannot be caught as an error; use alexnet_network_load when the file
+ * may be modified in place. Sizes are validated before mapping, so a file that was already
+ * truncated is refused with ALEXNET_ERR_FORMAT.
+ * When the values cannot be used in place (a big-endian host, a tensor not at a 4-byte aligned
+ * offset, or a filesystem that cannot map files), they are read as alexnet_network_load would;
+ * alexnet_network_memory tells which happened. Since 1.1.
+ * Errors: those of alexnet_network_load. */
+ALEXNET_API alexnet_status alexnet_network_load_mapped(alexnet_network **out, const char *path);
 
 /* Loads weights into an existing network: from our own files, or from a PyTorch state_dict saved
  * as safetensors (no metadata needed; torchvision keys such as "features.0.weight" accepted).
  * Every parameter must be present once with the network's shape; tensors named "optimizer.*"
- * (checkpoint state) are skipped; any other tensor is an error. On error the network is unchanged.
- * Errors: ALEXNET_ERR_IO; ALEXNET_ERR_FORMAT (the message names the tensor and the problem). */
+ * (checkpoint state) are skipped; any other tensor is an error. The values are read into new
+ * storage that replaces the old once complete (so for a moment both are held); on error the
+ * network is unchanged. A network loaded mapped gets its weights on the heap from then on.
+ * Errors: ALEXNET_ERR_IO; ALEXNET_ERR_FORMAT (the message names the tensor and the problem);
+ * ALEXNET_ERR_STATE when the weights are shared (alexnet_network_share);
+ * ALEXNET_ERR_OUT_OF_MEMORY. */
 ALEXNET_API alexnet_status alexnet_network_load_weights(alexnet_network *net, const char *path);
 
 /* Saves everything needed to resume training exactly: configuration, seed and dropout step,

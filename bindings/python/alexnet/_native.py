@@ -59,6 +59,12 @@ class Limits(ctypes.Structure):
                 ("max_image_pixels", c_int64), ("max_image_side", c_int64)]
 
 
+class MemoryInfo(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("weight_bytes", c_int64), ("gradient_bytes", c_int64),
+                ("activation_bytes", c_int64), ("weight_readers", c_int),
+                ("weights_mapped", c_int)]
+
+
 P = c_void_p  # every handle is an opaque pointer
 PP = POINTER(c_void_p)
 
@@ -83,6 +89,8 @@ PROTOTYPES = {
     "alexnet_config_init": (c_int, [POINTER(Config), c_int]),
     "alexnet_network_create": (c_int, [PP, POINTER(Config), c_uint64]),
     "alexnet_network_free": (None, [P]),
+    "alexnet_network_share": (c_int, [PP, P]),
+    "alexnet_network_memory": (c_int, [P, POINTER(MemoryInfo)]),
     "alexnet_network_get_config": (c_int, [P, POINTER(Config)]),
     "alexnet_network_forward": (c_int, [P, P, P, c_int]),
     "alexnet_network_backward": (c_int, [P, c_int32_p, c_float_p]),
@@ -93,6 +101,7 @@ PROTOTYPES = {
     "alexnet_network_class_name": (c_char_p, [P, c_int]),
     "alexnet_network_save": (c_int, [P, c_char_p]),
     "alexnet_network_load": (c_int, [PP, c_char_p]),
+    "alexnet_network_load_mapped": (c_int, [PP, c_char_p]),
     "alexnet_network_load_weights": (c_int, [P, c_char_p]),
     "alexnet_sgd_config_init": (c_int, [POINTER(SgdConfig)]),
     "alexnet_optimizer_create": (c_int, [PP, P, POINTER(SgdConfig)]),

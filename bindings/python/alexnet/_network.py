@@ -5,7 +5,7 @@ import numpy as np
 
 from ._errors import check
 from ._handle import Owned, NativeHandle, WrappedArray, as_float32, tensor_view
-from ._native import Config, c_float, c_int32_p, lib
+from ._native import Config, MemoryInfo, c_float, c_int32_p, lib
 from . import _values
 
 ARCHS = {"paper": 0, "torchvision": 1, "mini": 2}
@@ -42,11 +42,36 @@ class Network(Owned):
 
     # -- lifetime --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path):
-        """A network rebuilt from a file written by save() or save_checkpoint()."""
+    def load(cls, path, mapped=False):
+        """A network rebuilt from a file written by save() or save_checkpoint(). With
+        mapped=True the weights stay in the file, mapped into memory (shared by every process
+        that maps it, loaded without a copy): the network is then for inference only, and the
+        file must not be modified in place while it lives (replacing it is fine)."""
         pointer = ctypes.c_void_p()
-        check(lib.alexnet_network_load(ctypes.byref(pointer), str(path).encode()))
+        load = lib.alexnet_network_load_mapped if mapped else lib.alexnet_network_load
+        check(load(ctypes.byref(pointer), str(path).encode()))
         return cls(_pointer=pointer)
+
+    def share(self):
+        """A new network that reads this one's weights without copying them and owns only its
+        own activations: for inference on another thread (one share per thread), with results
+        equal to this network's to the bit. While shares exist the weights are read-only
+        (training raises StateError); the weights live until the last network reading them is
+        closed, in any order."""
+        pointer = ctypes.c_void_p()
+        check(lib.alexnet_network_share(ctypes.byref(pointer), self._ptr))
+        return type(self)(_pointer=pointer)
+
+    def memory(self):
+        """What the network holds, in bytes, as a dict: weight_bytes (shared ones counted by
+        every handle that reads them), gradient_bytes (0 until training starts),
+        activation_bytes (the memory plan), weight_readers (handles reading these weights) and
+        weights_mapped."""
+        info = MemoryInfo(struct_size=ctypes.sizeof(MemoryInfo))
+        check(lib.alexnet_network_memory(self._ptr, ctypes.byref(info)))
+        return {"weight_bytes": info.weight_bytes, "gradient_bytes": info.gradient_bytes,
+                "activation_bytes": info.activation_bytes,
+                "weight_readers": info.weight_readers, "weights_mapped": bool(info.weights_mapped)}
 
     # -- description -----------------------------------------------------------------------
     @property
@@ -91,19 +116,18 @@ class Network(Owned):
         return [lib.alexnet_network_param_name(self._ptr, i).decode()
                 for i in range(lib.alexnet_network_param_count(self._ptr))]
 
-    def _views(self, name):
-        value, grad = ctypes.c_void_p(), ctypes.c_void_p()
-        check(lib.alexnet_network_param(self._ptr, name.encode(), ctypes.byref(value),
-                                        ctypes.byref(grad)))
-        return tensor_view(value, self._native), tensor_view(grad, self._native)
-
     def param(self, name):
         """A writable numpy view of a parameter, by canonical or torchvision name."""
-        return self._views(name)[0]
+        value = ctypes.c_void_p()
+        check(lib.alexnet_network_param(self._ptr, name.encode(), ctypes.byref(value), None))
+        return tensor_view(value, self._native)
 
     def grad(self, name):
-        """A numpy view of a parameter's gradient (written by backward)."""
-        return self._views(name)[1]
+        """A numpy view of a parameter's gradient (written by backward). Asking for it starts
+        training state: the gradients are allocated if they were not."""
+        grad = ctypes.c_void_p()
+        check(lib.alexnet_network_param(self._ptr, name.encode(), None, ctypes.byref(grad)))
+        return tensor_view(grad, self._native)
 
     def params(self):
         """{name: writable numpy view} for every parameter, in PyTorch layouts."""

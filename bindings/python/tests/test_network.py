@@ -199,3 +199,51 @@ def test_garbage_collection_frees_handles():
         alexnet.SGD(net)
         del net
     gc.collect()
+
+
+def test_inference_holds_no_gradients_until_training(net):
+    x, labels = batch()
+    net.forward(x)
+    memory = net.memory()
+    assert memory["gradient_bytes"] == 0 and memory["weight_readers"] == 1
+    assert memory["weight_bytes"] > 0 and memory["activation_bytes"] > 0
+    net.param("fc8.bias")  # a value view starts nothing
+    assert net.memory()["gradient_bytes"] == 0
+    net.forward(x, training=True)
+    assert net.memory()["gradient_bytes"] == memory["weight_bytes"]
+
+
+def test_shares_read_one_copy_of_the_weights(net, tmp_path):
+    x, labels = batch(n=3, seed=5)
+    expected = net.forward(x)
+    share = net.share()
+    assert share.memory()["weight_readers"] == 2
+    assert np.shares_memory(share.param("fc6.weight"), net.param("fc6.weight"))
+    np.testing.assert_array_equal(share.forward(x), expected)
+    with pytest.raises(alexnet.StateError, match="inference only"):
+        share.forward(x, training=True)
+    with pytest.raises(alexnet.StateError, match="share of this network"):
+        net.forward(x, training=True)
+    net.close()  # the share keeps the weights
+    np.testing.assert_array_equal(share.forward(x), expected)
+    share.close()
+
+
+def test_mapped_load_and_threads_with_shares(net, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    path = tmp_path / "mini.safetensors"
+    net.save(path)
+    inputs = [batch(n=1 + i % 3, seed=i)[0] for i in range(12)]
+    expected = [net.forward(x) for x in inputs]
+    with alexnet.Network.load(path, mapped=True) as mapped:
+        assert mapped.memory()["weights_mapped"]
+        with pytest.raises(alexnet.StateError, match="mapped"):
+            mapped.forward(inputs[0], training=True)
+        shares = [mapped.share() for _ in range(4)]
+        with ThreadPoolExecutor(4) as pool:  # ctypes releases the GIL during each forward
+            results = pool.map(lambda share: [share.forward(x) for x in inputs], shares)
+            for got in results:
+                for a, b in zip(got, expected):
+                    np.testing.assert_array_equal(a, b)
+        for share in shares:
+            share.close()

@@ -5,6 +5,9 @@
  *   bench_serve memory MODEL HANDLES [mapped]   loads, makes HANDLES-1 shares, classifies one
  *                                               224x224 image on every handle at once (one host
  *                                               thread each); peak resident memory
+ *   bench_serve processes MODEL N [mapped]      N processes each load the model and classify one
+ *                                               image, all alive at once: their total proportional
+ *                                               set size (PSS: shared pages divided among sharers)
  *   bench_serve latency MODEL ITERATIONS        batch-1 latency: median of ITERATIONS
  *   bench_serve throughput MODEL HOST_THREADS SECONDS
  *                                               images/s at batch 1, each host thread with its own
@@ -18,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { MAX_HANDLES = 64, SIDE = 224 };
 
@@ -42,6 +47,21 @@ static double peak_rss_mib(void)
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     return (double)usage.ru_maxrss / 1024.0;
+}
+
+/* This process's proportional set size in MiB (Linux), or -1. */
+static double pss_mib(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (f == NULL)
+        return -1.0;
+    char line[256];
+    double kib = -1.0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "Pss:", 4) == 0)
+            kib = atof(line + 4);
+    fclose(f);
+    return kib / 1024.0;
 }
 
 static alexnet_network *load(const char *path, int mapped)
@@ -135,7 +155,7 @@ static int cmp_double(const void *a, const void *b)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bench_serve make|load|memory|latency|throughput MODEL ...\n");
+    fprintf(stderr, "usage: bench_serve make|load|memory|processes|latency|throughput MODEL ...\n");
     return 2;
 }
 
@@ -190,6 +210,48 @@ int main(int argc, char **argv)
                n, peak_rss_mib(), (double)m.weight_bytes / 1048576.0,
                (double)activations / 1048576.0, m.weights_mapped);
         free_workers(workers, n);
+    } else if (strcmp(mode, "processes") == 0) {
+        if (n < 1 || n > MAX_HANDLES)
+            return usage();
+        /* Each child loads and classifies and says it is ready; once all are, the parent
+         * closes `go` (every child's read returns at once), they measure their PSS and report,
+         * and they exit when the parent closes `done`. */
+        int ready[2], go[2], report[2], done[2];
+        if (pipe(ready) || pipe(go) || pipe(report) || pipe(done))
+            return 1;
+        for (int c = 0; c < n; c++) {
+            if (fork() == 0) {
+                close(go[1]);
+                close(done[1]);
+                worker w;
+                make_workers(load(path, mapped), &w, 1);
+                classify_once(&w);
+                char byte = 1;
+                if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) != 0)
+                    _exit(1);
+                double pss = pss_mib();
+                if (write(report[1], &pss, sizeof pss) != sizeof pss ||
+                    read(done[0], &byte, 1) != 0)
+                    _exit(1);
+                _exit(0);
+            }
+        }
+        char byte = 1;
+        for (int c = 0; c < n; c++)
+            if (read(ready[0], &byte, 1) != 1)
+                return 1;
+        close(go[1]);
+        double total = 0.0;
+        for (int c = 0; c < n; c++) {
+            double pss = 0.0;
+            if (read(report[0], &pss, sizeof pss) != sizeof pss)
+                return 1;
+            total += pss;
+        }
+        close(done[1]);
+        while (wait(NULL) > 0)
+            ;
+        printf("{\"processes\": %d, \"total_pss_mib\": %.1f}\n", n, total);
     } else if (strcmp(mode, "latency") == 0) {
         worker w;
         make_workers(load(path, 0), &w, 1);

@@ -8,6 +8,7 @@ weights):
   - the peak memory of a host that loads the model and classifies one image (read, and mapped);
   - the peak memory with 1, 2, 4 and 8 handles sharing one copy of the weights, each classifying
     an image on its own host thread at the same time;
+  - the total memory of 1, 2 and 4 processes serving the same file, read and mapped;
   - load time (the first in the process, and the best of 3; the file in the page cache) next to
     torch.load + load_state_dict;
   - batch-1 latency next to PyTorch's;
@@ -75,6 +76,15 @@ def main():
             first = m["peak_rss_mib"] if first is None else first
             print(f"| {handles} | {m['peak_rss_mib']:.0f} | {m['peak_rss_mib'] - first:+.0f} | "
                   f"{m['activation_mib']:.1f} |")
+
+        print("\n## Memory: processes serving the same model (total proportional set size: "
+              "shared pages divided among the processes that share them)\n")
+        print("| processes | read, total MiB | mapped, total MiB |")
+        print("|---|---|---|")
+        for processes in (1, 2, 4):
+            read = ours("processes", model, processes)["total_pss_mib"]
+            mapped = ours("processes", model, processes, "mapped")["total_pss_mib"]
+            print(f"| {processes} | {read:.0f} | {mapped:.0f} |")
 
         print("\n## Time\n")
         load_read = ours("load", model, repeats)

@@ -3,20 +3,13 @@
  * ARCH: paper | torchvision | mini; MODE: infer | train (forward, backward and SGD update).
  * Prints one JSON object: images per second over ITERATIONS timed passes after one warm-up pass
  * (which also plans the memory), and the process's peak resident memory. */
-#include <alexnet/alexnet.h>
+#include "bench_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static void fail(const char *what)
 {
@@ -64,12 +57,12 @@ int main(int argc, char **argv)
     double start = 0.0;
     for (int it = 0; it <= iterations; it++) {
         if (it == 1)
-            start = now(); /* the first pass is the warm-up */
+            start = bench_now(); /* the first pass is the warm-up */
         if (train ? alexnet_train_step(net, opt, x, labels, NULL)
                   : alexnet_network_forward(net, x, y, 0))
             fail(train ? "train step" : "forward");
     }
-    double seconds = now() - start;
+    double seconds = bench_now() - start;
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     printf("{\"images_per_s\": %.3f, \"peak_rss_mib\": %.1f, \"threads\": %d}\n",

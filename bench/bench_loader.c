@@ -7,26 +7,16 @@
  *
  *   bench_loader [FASHION_MNIST_DIR] [STEPS] [BATCH]
  */
-#include <alexnet/alexnet.h>
+#include "bench_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void check(alexnet_status st, const char *what)
 {
-    if (st != ALEXNET_OK) {
-        fprintf(stderr, "bench_loader: %s: %s\n", what, alexnet_last_error());
-        exit(1);
-    }
+    bench_check("bench_loader", st, what);
 }
 
 static alexnet_network *fresh_network(alexnet_optimizer **opt)
@@ -54,7 +44,7 @@ static double with_loader(alexnet_dataset *ds, const alexnet_loader_config *cfg,
     int64_t images_seen = 0;
     for (int s = 0; s <= steps; s++) {
         if (s == 1)
-            start = now();
+            start = bench_now();
         alexnet_tensor *images = NULL;
         const int32_t *labels = NULL;
         check(alexnet_loader_next(ld, &images, &labels), "next");
@@ -62,7 +52,7 @@ static double with_loader(alexnet_dataset *ds, const alexnet_loader_config *cfg,
         if (s > 0)
             images_seen += alexnet_tensor_dim(images, 0);
     }
-    double rate = (double)images_seen / (now() - start);
+    double rate = (double)images_seen / (bench_now() - start);
     alexnet_loader_free(ld);
     alexnet_optimizer_free(opt);
     alexnet_network_free(net);
@@ -95,12 +85,12 @@ static double preloaded(alexnet_dataset *ds, alexnet_loader_config cfg, int step
     int64_t images_seen = 0;
     for (int s = 0; s <= steps; s++) {
         if (s == 1)
-            start = now();
+            start = bench_now();
         check(alexnet_train_step(net, opt, batches[s], labels[s], NULL), "step");
         if (s > 0)
             images_seen += alexnet_tensor_dim(batches[s], 0);
     }
-    double rate = (double)images_seen / (now() - start);
+    double rate = (double)images_seen / (bench_now() - start);
     for (int s = 0; s <= steps; s++) {
         alexnet_tensor_free(batches[s]);
         free(labels[s]);

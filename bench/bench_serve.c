@@ -14,7 +14,7 @@
  *                                               share, for SECONDS
  * The library's thread count comes from ALEXNET_BENCH_THREADS (default: one per core). Prints one
  * JSON object. */
-#include <alexnet/alexnet.h>
+#include "bench_common.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -27,19 +27,9 @@
 
 enum { MAX_HANDLES = 64, SIDE = 224 };
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void check(alexnet_status st, const char *what)
 {
-    if (st != ALEXNET_OK) {
-        fprintf(stderr, "bench_serve: %s: %s\n", what, alexnet_last_error());
-        exit(1);
-    }
+    bench_check("bench_serve", st, what);
 }
 
 static double peak_rss_mib(void)
@@ -108,7 +98,7 @@ static void *classify_once(void *arg)
 static void *classify_until(void *arg)
 {
     worker *w = arg;
-    while (now() < w->until) {
+    while (bench_now() < w->until) {
         check(alexnet_network_forward(w->net, w->image, w->logits, 0), "forward");
         w->images++;
     }
@@ -185,9 +175,9 @@ int main(int argc, char **argv)
     if (strcmp(mode, "load") == 0) {
         double best = 1e30, first = 0.0;
         for (int r = 0; r < n; r++) {
-            double start = now();
+            double start = bench_now();
             alexnet_network *net = load(path, mapped);
-            double seconds = now() - start;
+            double seconds = bench_now() - start;
             first = r == 0 ? seconds : first;
             best = seconds < best ? seconds : best;
             alexnet_network_free(net);
@@ -258,9 +248,9 @@ int main(int argc, char **argv)
         classify_once(&w); /* plans the memory */
         double *times = malloc(sizeof(double) * (size_t)n);
         for (int i = 0; i < n; i++) {
-            double start = now();
+            double start = bench_now();
             classify_once(&w);
-            times[i] = now() - start;
+            times[i] = bench_now() - start;
         }
         qsort(times, (size_t)n, sizeof *times, cmp_double);
         printf("{\"latency_ms\": %.3f, \"threads\": %d}\n", times[n / 2] * 1e3,
@@ -274,11 +264,11 @@ int main(int argc, char **argv)
         worker workers[MAX_HANDLES];
         make_workers(load(path, 0), workers, n);
         run_threads(workers, n, classify_once); /* plans every handle's memory */
-        const double start = now();
+        const double start = bench_now();
         for (int t = 0; t < n; t++)
             workers[t].until = start + seconds;
         run_threads(workers, n, classify_until);
-        const double elapsed = now() - start;
+        const double elapsed = bench_now() - start;
         long images = 0;
         for (int t = 0; t < n; t++)
             images += workers[t].images;

@@ -28,8 +28,9 @@ QUICK_CASES = [("torchvision", "infer", 1, 5), ("torchvision", "train", 32, 2),
                ("mini", "train", 128, 5)]
 
 
-def measure(command):
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+def measure(command, env=None):
+    """Runs one measurement in its own process and returns the JSON object it prints last."""
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -15,19 +15,17 @@ weights):
   - images/s at batch 1 with 1 and 2 host threads, the library's pool at N threads and at 1.
 Prints Markdown tables (ratios: time < 1 and speed > 1 mean libalexnet is faster)."""
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
+
+from run import measure as measure_in_process
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def measure(command, threads):
-    env = dict(os.environ, ALEXNET_BENCH_THREADS=str(threads))
-    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return measure_in_process(command, dict(os.environ, ALEXNET_BENCH_THREADS=str(threads)))
 
 
 def main():

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Valgrind memcheck over the suites that finish under it in reasonable time — their fast test
-# cases (CK_EXCLUDE_TAGS=slow leaves out big networks and training) — and over every fuzz
-# target's regression inputs and seeds: no invalid access, no use of uninitialised memory
+# cases (CK_EXCLUDE_TAGS=slow leaves out big networks, training and many threads) — and over
+# every fuzz target's regression inputs and seeds: no invalid access, no use of uninitialised memory
 # (valgrind sees what reaches pixels and files, which the sanitizers do not), no definite leak.
 # Usage: tests/run_valgrind.sh BUILD_DIR
 set -eu
@@ -12,7 +12,7 @@ memcheck() {
     valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
         --show-leak-kinds=definite "$@"
 }
-for suite in tensor serialize images datasets hostile_models; do
+for suite in tensor serialize images datasets hostile_models serving; do
     echo "valgrind: test_$suite"
     memcheck "$build/tests/test_$suite"
 done

@@ -625,7 +625,7 @@ END_TEST
 static Suite *serving_suite(void)
 {
     Suite *s = suite_create("serving");
-    TCase *lazy = tcase_create("training state");
+    TCase *lazy = tcase_create_slow("training state");
     tcase_add_test(lazy, inference_allocates_no_gradients);
     tcase_add_test(lazy, optimizer_or_gradient_view_starts_training_state);
     tcase_add_test(lazy, lazy_gradients_train_identically);
@@ -642,7 +642,7 @@ static Suite *serving_suite(void)
     tcase_add_test(shares, weights_are_read_only_while_shares_exist);
     tcase_add_test(shares, share_checks_its_arguments);
     suite_add_tcase(s, shares);
-    TCase *threads = tcase_create("host threads");
+    TCase *threads = tcase_create_slow("host threads");
     tcase_add_test(threads, threads_with_shares_match_a_serial_run);
     tcase_add_test(threads, threads_with_shares_of_a_mapped_network_match_a_serial_run);
     tcase_add_test(threads, threads_on_a_one_thread_pool_match_a_serial_run);

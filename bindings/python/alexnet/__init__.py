@@ -13,7 +13,8 @@ otherwise when collected; a closed handle raises instead of crashing.
 """
 import ctypes
 
-from ._data import Dataset, Loader, decode_image, load_image, resize, resize_shorter, save_png
+from ._data import (Dataset, Loader, color_jitter, color_pca_fit, crop, decode_image, flip,
+                    load_image, normalize, resize, resize_shorter, save_png)
 from ._errors import (AlexnetError, FileError, FormatError, InternalError, InvalidArgumentError,
                       NumericError, OutOfMemoryError, ShapeError, StateError, Status)
 from ._native import Limits as _Limits, lib as _lib
@@ -23,7 +24,8 @@ from ._errors import check as _check
 from . import _values
 
 __all__ = ["Network", "SGD", "Dataset", "Loader", "save_checkpoint", "load_checkpoint",
-           "load_image", "decode_image", "save_png", "resize", "resize_shorter",
+           "load_image", "decode_image", "save_png", "resize", "resize_shorter", "crop", "flip",
+           "normalize", "color_pca_fit", "color_jitter",
            "set_num_threads", "get_num_threads", "get_limits", "set_limits", "reset_limits",
            "version", "Status", "AlexnetError",
            "InvalidArgumentError", "ShapeError", "OutOfMemoryError", "FileError", "FormatError",

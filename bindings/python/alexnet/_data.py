@@ -1,12 +1,14 @@
 """Images, data sets and batch loaders."""
+import contextlib
 import ctypes
+from ctypes import c_void_p
 
 import numpy as np
 
 from ._errors import check
 from . import _values
 from ._handle import Owned, NativeHandle, WrappedArray, as_float32, owned_tensor, tensor_view
-from ._native import ColorPca, LoaderConfig, c_int32, c_int32_p, lib
+from ._native import ColorPca, LoaderConfig, c_float_p, c_int32, c_int32_p, lib
 
 
 def load_image(path, channels=3):
@@ -44,6 +46,84 @@ def resize_shorter(image, side):
     with WrappedArray(as_float32(image, "image")) as t:
         check(lib.alexnet_image_resize_shorter(ctypes.byref(pointer), t, side))
     return owned_tensor(pointer)
+
+
+def crop(image, top, left, height, width):
+    """The window of image [C, H, W] at (top, left), height x width; parts of the window past the
+    image are 0 (so padding and cropping is one call)."""
+    pointer = ctypes.c_void_p()
+    with WrappedArray(as_float32(image, "image")) as t:
+        check(lib.alexnet_image_crop(ctypes.byref(pointer), t, top, left, height, width))
+    return owned_tensor(pointer)
+
+
+def _copy_float32(array, name):
+    """A new C-contiguous float32 copy, for the library's in-place image functions."""
+    return np.array(as_float32(array, name), dtype=np.float32, order="C", copy=True)
+
+
+def _per_channel(values, channels, name):
+    values = np.ascontiguousarray(values, dtype=np.float32).reshape(-1)
+    if values.shape[0] != channels:
+        raise ValueError(f"{name} has {values.shape[0]} values; the image has {channels} channels")
+    return values
+
+
+def flip(image):
+    """A copy of an image [C, H, W] or a batch [N, C, H, W], mirrored left to right."""
+    out = _copy_float32(image, "image")
+    with WrappedArray(out) as t:
+        check(lib.alexnet_image_flip(t))
+    return out
+
+
+def normalize(image, mean, std):
+    """A copy of an image [C, H, W] or a batch [N, C, H, W] with (x - mean[c]) / std[c] for every
+    channel c."""
+    out = _copy_float32(image, "image")
+    channels = out.shape[-3] if out.ndim >= 3 else 0
+    mean, std = _per_channel(mean, channels, "mean"), _per_channel(std, channels, "std")
+    with WrappedArray(out) as t:
+        check(lib.alexnet_image_normalize(t, mean.ctypes.data_as(c_float_p),
+                                          std.ctypes.data_as(c_float_p)))
+    return out
+
+
+def _pca_struct(pca):
+    eigenvalues, eigenvectors = pca
+    struct = ColorPca()
+    struct.eigenvalues[:] = [float(v) for v in np.asarray(eigenvalues, dtype=np.float32)]
+    vectors = np.asarray(eigenvectors, dtype=np.float32).reshape(3, 3)
+    for row in range(3):
+        struct.eigenvectors[row][:] = [float(v) for v in vectors[row]]
+    return struct
+
+
+def color_pca_fit(images):
+    """The principal components of the RGB pixel values of `images` (each [3, H, W]), as
+    (eigenvalues [3] in decreasing order, eigenvectors [3, 3] as columns): the paper's colour
+    augmentation (section 4.1) draws along them."""
+    arrays = [as_float32(image, "image") for image in images]
+    with contextlib.ExitStack() as stack:
+        tensors = (c_void_p * max(len(arrays), 1))(
+            *[stack.enter_context(WrappedArray(a)) for a in arrays])
+        pca = ColorPca()
+        check(lib.alexnet_color_pca_fit(ctypes.byref(pca), tensors, len(arrays)))
+    return (np.array(pca.eigenvalues, dtype=np.float32),
+            np.array([list(row) for row in pca.eigenvectors], dtype=np.float32))
+
+
+def color_jitter(image, pca, alpha):
+    """A copy of an RGB image [3, H, W] with eigenvectors @ (alpha * eigenvalues) added to every
+    pixel, for pca = (eigenvalues, eigenvectors) as color_pca_fit returns; the paper draws each
+    alpha from N(0, 0.1) once per image."""
+    out = _copy_float32(image, "image")
+    alpha = _per_channel(alpha, 3, "alpha")
+    struct = _pca_struct(pca)
+    with WrappedArray(out) as t:
+        check(lib.alexnet_image_color_jitter(t, ctypes.byref(struct),
+                                             alpha.ctypes.data_as(c_float_p)))
+    return out
 
 
 class Dataset(Owned):

@@ -76,3 +76,46 @@ def test_idx_dataset_and_loader(tmp_path):
         assert sum(again, []) == seen  # the same epoch, the same order
     with pytest.raises(alexnet.FormatError, match="magic number"):
         alexnet.Dataset.idx(labels_path, labels_path)
+
+
+def test_image_transforms_match_numpy():
+    rng = np.random.default_rng(7)
+    image = rng.random((3, 5, 7), dtype=np.float32)
+    np.testing.assert_array_equal(alexnet.flip(image), image[:, :, ::-1])
+    batch = rng.random((2, 3, 4, 6), dtype=np.float32)
+    np.testing.assert_array_equal(alexnet.flip(batch), batch[..., ::-1])
+    mean, std = np.array([0.5, 0.4, 0.3], np.float32), np.array([0.2, 0.25, 0.3], np.float32)
+    np.testing.assert_allclose(alexnet.normalize(image, mean, std),
+                               (image - mean[:, None, None]) / std[:, None, None], rtol=1e-6)
+    before = image.copy()
+    alexnet.flip(image), alexnet.normalize(image, mean, std)
+    np.testing.assert_array_equal(image, before)  # the inputs are not changed
+    window = alexnet.crop(image, -1, 2, 4, 7)  # one row above the image, three columns past it
+    assert window.shape == (3, 4, 7)
+    np.testing.assert_array_equal(window[:, 1:, :5], image[:, :3, 2:])
+    assert not window[:, 0].any() and not window[:, :, 5:].any()
+    with pytest.raises(ValueError, match="mean has 2 values"):
+        alexnet.normalize(image, [0.5, 0.5], std)
+
+
+def test_colour_pca_and_jitter_follow_the_paper():
+    rng = np.random.default_rng(3)
+    # Pixels with a strong, known correlation between the channels.
+    base = rng.random((2, 1, 9, 11), dtype=np.float32)
+    images = [np.concatenate([b, 0.5 * b + 0.1, 1.0 - b], axis=0)
+              + 0.01 * rng.random((3, 9, 11), dtype=np.float32) for b in base]
+    values, vectors = alexnet.color_pca_fit(images)
+    pixels = np.concatenate([im.reshape(3, -1) for im in images], axis=1).astype(np.float64)
+    expected_values, expected_vectors = np.linalg.eigh(np.cov(pixels, bias=True))
+    order = np.argsort(expected_values)[::-1]
+    np.testing.assert_allclose(values, expected_values[order], rtol=1e-3, atol=1e-6)
+    principal = expected_vectors[:, order[0]]
+    assert abs(abs(float(vectors[:, 0] @ principal)) - 1.0) < 1e-4  # the same axis, either sign
+    alpha = np.array([0.1, -0.05, 0.02], np.float32)
+    shifted = alexnet.color_jitter(images[0], (values, vectors), alpha)
+    shift = vectors.astype(np.float64) @ (alpha.astype(np.float64) * values)
+    np.testing.assert_allclose(shifted, images[0] + shift[:, None, None], rtol=1e-6, atol=1e-6)
+    with pytest.raises(alexnet.ShapeError):
+        alexnet.color_pca_fit([np.zeros((1, 4, 4), np.float32)])
+    with pytest.raises(alexnet.NumericError):
+        alexnet.color_jitter(images[0], (values, vectors), [np.nan, 0.0, 0.0])

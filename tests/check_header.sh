@@ -1,5 +1,6 @@
 #!/bin/sh
-# The public header compiles on its own as C99 -pedantic and as C++ (11 and 17), warnings as errors.
+# The public header compiles on its own as C99 -pedantic and as C++ (11 and 17), and the C++ wrapper
+# as C++17, warnings as errors.
 set -eu
 include=$1
 tmp=$(mktemp -d)
@@ -12,4 +13,8 @@ c++ -std=c++11 -pedantic -Wall -Wextra -Werror -I"$include" -c "$tmp/h.cpp" -o "
 c++ -std=c++17 -pedantic -Wall -Wextra -Werror -I"$include" -c "$tmp/h.cpp" -o "$tmp/cxx17.o"
 # C++ callers see unmangled names.
 nm "$tmp/cxx17.o" | grep -q ' U alexnet_version$'
-echo "header compiles as C99, C11, C++11 and C++17"
+# The C++ wrapper, installed beside it, compiles on its own as C++17.
+printf '#include <alexnet/alexnet.hpp>\nint main() { return alexnet::Tensor({1}).numel() == 1 ? 0 : 1; }\n' \
+    >"$tmp/wrapper.cpp"
+c++ -std=c++17 -pedantic -Wall -Wextra -Werror -I"$include" -c "$tmp/wrapper.cpp" -o "$tmp/wrapper.o"
+echo "alexnet.h compiles as C99, C11, C++11 and C++17; alexnet.hpp as C++17"

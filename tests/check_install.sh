@@ -71,8 +71,7 @@ cmake -S "$tmp/cmake-src" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/
 cmake --build "$tmp/cmake-build" >/dev/null
 "$tmp/cmake-build/example_shared"
 "$tmp/cmake-build/example_static"
-cmake -S "$src/examples/cmake_host" -B "$tmp/host-build" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DALEXNET_CPP_SOURCE="$src" >/dev/null
+cmake -S "$src/examples/cmake_host" -B "$tmp/host-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$tmp/host-build" >/dev/null
 (cd "$tmp" && "$tmp/host-build/cmake_host" && "$tmp/host-build/cmake_host_static" &&
     "$tmp/host-build/cpp_host")

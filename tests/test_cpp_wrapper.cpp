@@ -1,7 +1,7 @@
-// The C++ wrapper (bindings/cpp/alexnet.hpp) against moves, swaps, containers and wrong sizes.
+// The C++ wrapper (<alexnet/alexnet.hpp>) against moves, swaps, containers and wrong sizes.
 // Built like every suite, so it also runs under AddressSanitizer: a dangling pointer or an
 // over-read here is a test failure, not a silent wrong answer.
-#include "alexnet.hpp"
+#include <alexnet/alexnet.hpp>
 #include "test_helpers.h"
 
 #include <cmath>

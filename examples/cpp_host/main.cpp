@@ -1,7 +1,7 @@
 // A C++17 host: trains MINI a few steps on a synthetic task through the RAII wrapper
-// (bindings/cpp/alexnet.hpp), saves, reloads and checks that the reloaded model agrees, and shows
+// (<alexnet/alexnet.hpp>), saves, reloads and checks that the reloaded model agrees, and shows
 // an error arriving as an exception.
-#include "alexnet.hpp"
+#include <alexnet/alexnet.hpp>
 
 #include <cmath>
 #include <iostream>

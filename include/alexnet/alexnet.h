@@ -1,8 +1,8 @@
 /*
  * libalexnet — AlexNet (Krizhevsky, Sutskever, Hinton, 2012) as an embeddable C library.
  *
- * This is the one public header. It compiles as C99 and as C++; every exported symbol starts with
- * `alexnet_`.
+ * This is the one public C header (<alexnet/alexnet.hpp> wraps it for C++17). It compiles as C99
+ * and as C++; every exported symbol starts with `alexnet_`.
  *
  * Conventions used throughout:
  *

@@ -1,6 +1,7 @@
 // A small header-only C++17 wrapper over the libalexnet C ABI: RAII handles (move-only, freed in
 // their destructors), exceptions carrying the status and the library's message, std::string and
-// std::vector at the edges. Include it after nothing else; link with libalexnet as usual.
+// std::vector at the edges. Installed beside the C header: #include <alexnet/alexnet.hpp> and link
+// with libalexnet as usual (pkg-config alexnet, or find_package(alexnet) and alexnet::alexnet).
 #ifndef ALEXNET_HPP
 #define ALEXNET_HPP
 

@@ -147,8 +147,18 @@ PROTOTYPES = {
 }
 
 
+# The library this package is written for: its major version, and the oldest minor version that
+# has every function in PROTOTYPES.
+MAJOR, MINIMUM_MINOR = 1, 1
+
+
 def _candidates():
     path = os.environ.get("ALEXNET_LIBRARY")
+    if path and os.path.isdir(path):  # a directory: the library in it
+        for name in ("libalexnet.so." + str(MAJOR), "libalexnet.so"):
+            if os.path.exists(os.path.join(path, name)):
+                path = os.path.join(path, name)
+                break
     if path:
         yield path
     root = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
@@ -156,6 +166,25 @@ def _candidates():
     found = ctypes.util.find_library("alexnet")
     if found:
         yield found
+
+
+def _bind(library, path):
+    """Checks the library's version and gives every function its prototype."""
+    library.alexnet_version.restype, library.alexnet_version.argtypes = c_uint, []
+    code = library.alexnet_version()
+    major, minor, patch = code // 10000, code // 100 % 100, code % 100
+    found = f"{path} is libalexnet {major}.{minor}.{patch}"
+    if major != MAJOR or minor < MINIMUM_MINOR:
+        raise ImportError(f"{found}; this package needs libalexnet {MAJOR}.{MINIMUM_MINOR} or a "
+                          f"later {MAJOR}.x (set ALEXNET_LIBRARY to such a library)")
+    for name, (result, arguments) in PROTOTYPES.items():
+        try:
+            function = getattr(library, name)
+        except AttributeError:
+            raise ImportError(f"{found} but lacks {name}; is it a complete build?") from None
+        function.restype = result
+        function.argtypes = arguments
+    return library
 
 
 def _load():
@@ -169,13 +198,9 @@ def _load():
         except OSError as error:
             tried.append(f"{path} ({error})")
             continue
-        for name, (result, arguments) in PROTOTYPES.items():
-            function = getattr(library, name)
-            function.restype = result
-            function.argtypes = arguments
-        return library
-    raise ImportError("libalexnet not found; set ALEXNET_LIBRARY to the path of libalexnet.so, "
-                      "build the project (build/lib/), or install it. Tried: "
+        return _bind(library, path)
+    raise ImportError("libalexnet not found; set ALEXNET_LIBRARY to libalexnet.so or the directory "
+                      "that holds it, build the project (build/lib/), or install it. Tried: "
                       + "; ".join(tried or ["the system library path"]))
 
 

@@ -1,5 +1,10 @@
 """Values the C side would silently wrap around, truncate or misread are refused (or converted
 correctly) by the Python layer, each with an exception that says what was expected."""
+import os
+import shutil
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -101,3 +106,30 @@ def test_error_status_is_an_enum(net):
     assert repr(info.value.status) == "<Status.SHAPE: 2>"
     with pytest.raises(TypeError, match="threads must be an integer"):
         alexnet.set_num_threads(1.5)
+
+
+def _import_with(library, tmp_path):
+    """Imports the package in a fresh interpreter with ALEXNET_LIBRARY=library; (returncode,
+    output)."""
+    package = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+    env = dict(os.environ, ALEXNET_LIBRARY=str(library), PYTHONPATH=package)
+    result = subprocess.run([sys.executable, "-c", "import alexnet; print(alexnet.__version__)"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_library_found_by_directory_and_version_checked(tmp_path):
+    library = os.environ["ALEXNET_LIBRARY"]
+    code, output = _import_with(os.path.dirname(os.path.realpath(library)), tmp_path)
+    assert code == 0, output
+    assert output.strip() == alexnet.version()
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler for the fake library")
+    # A library of another major version is refused with both versions named.
+    (tmp_path / "fake.c").write_text("unsigned alexnet_version(void) { return 20300; }\n")
+    fake = tmp_path / "libalexnet.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(fake), str(tmp_path / "fake.c")],
+                   check=True)
+    code, output = _import_with(fake, tmp_path)
+    assert code != 0
+    assert "is libalexnet 2.3.0" in output and "needs libalexnet 1.1" in output, output

@@ -21,11 +21,14 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/alexnetConfigVersion.cmake
   DESTINATION ${ALEXNET_CMAKE_DIR})
 
-# pkg-config: a shared link needs only -lalexnet; a static link (--static) also pulls the
-# dependencies' own .pc files (Requires.private) and the system libraries (Libs.private).
+# pkg-config: a shared link needs only -lalexnet (alexnet.pc); a static one names the archive and
+# needs the dependencies and system libraries too (alexnet-static.pc).
 list(JOIN ALEXNET_PC_MODULES " " ALEXNET_PC_REQUIRES_PRIVATE)
 set(ALEXNET_PC_LIBS_PRIVATE "-lpthread -lm")
 file(RELATIVE_PATH ALEXNET_PC_RELATIVE_PREFIX
   ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
 configure_file(pkgconfig/alexnet.pc.in ${CMAKE_CURRENT_BINARY_DIR}/alexnet.pc @ONLY)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/alexnet.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# alexnet-static: the archive by path, for `cc app.c $(pkg-config --cflags --libs alexnet-static)`.
+configure_file(pkgconfig/alexnet-static.pc.in ${CMAKE_CURRENT_BINARY_DIR}/alexnet-static.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/alexnet.pc ${CMAKE_CURRENT_BINARY_DIR}/alexnet-static.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the build into a temporary prefix and builds the host programs against it, as a user
 # of the installed library would:
-#   - the README's C quick start: pkg-config (shared and static) and find_package(alexnet)
-#     (alexnet::alexnet and alexnet::alexnet_static);
+#   - the README's C quick start: pkg-config (shared, and static through alexnet-static.pc) and
+#     find_package(alexnet) (alexnet::alexnet and alexnet::alexnet_static);
+#   - the README's prefix install, its commands run as written;
 #   - the README's training loop (pkg-config);
 #   - examples/pkgconfig_host (its Makefile uses nothing but pkg-config);
 #   - examples/cmake_host (find_package), with the C++ host and its RAII wrapper;
@@ -33,13 +34,24 @@ cc -std=c99 -Wall -Wextra -Werror "$tmp/example.c" -o "$tmp/pc_shared" \
 "$tmp/pc_shared"
 ldd "$tmp/pc_shared" | grep -q "libalexnet.so" || { echo "not linked to the shared library"; exit 1; }
 
-echo "== pkg-config, static"
+echo "== pkg-config, static (alexnet-static.pc)"
 # shellcheck disable=SC2046
 cc -std=c99 -Wall -Wextra -Werror "$tmp/example.c" -o "$tmp/pc_static" \
-    $(pkg-config --static --cflags --libs alexnet | sed 's/-lalexnet\b/-l:libalexnet.a/')
+    $(pkg-config --cflags --libs alexnet-static)
 "$tmp/pc_static"
 if ldd "$tmp/pc_static" | grep -q "libalexnet.so"; then
     echo "the static link still needs libalexnet.so"; exit 1
+fi
+
+echo "== README: installing into a prefix, as written (HOME is a scratch directory)"
+mkdir -p "$tmp/readme-prefix/home"
+"$src/tests/extract_readme_block.sh" "$src/README.md" prefix-install >"$tmp/readme-prefix/run.sh"
+[ -s "$tmp/readme-prefix/run.sh" ] || { echo "README has no prefix-install block"; exit 1; }
+cp "$tmp/example.c" "$tmp/readme-prefix/app.c"
+ln -s "$(cd "$build" && pwd)" "$tmp/readme-prefix/build"
+(cd "$tmp/readme-prefix" && env -u PKG_CONFIG_PATH HOME="$tmp/readme-prefix/home" sh -eu run.sh)
+if ldd "$tmp/readme-prefix/app-static" | grep -q "libalexnet.so"; then
+    echo "the README's static link still needs libalexnet.so"; exit 1
 fi
 
 echo "== README training loop (pkg-config, shared)"

@@ -1,8 +1,11 @@
 /* Classifies images with a saved model, printing the top classes with their probabilities.
  *
- *   classify MODEL [--top K] [--ten-crop] [--mean M[,M,M]] [--std S[,S,S]] FILE...
- *   classify MODEL [--top K] --idx IMAGES LABELS [--first N] [--save-png DIR]
+ *   alexnet-classify MODEL [--top K] [--ten-crop] [--mean M[,M,M]] [--std S[,S,S]] FILE...
+ *   alexnet-classify MODEL [--top K] --idx IMAGES LABELS [--first N] [--save-png DIR]
+ *   alexnet-classify --help
  *
+ * Installed with the library (bin/alexnet-classify), so a model can be tried without writing a
+ * program.
  * Files are PNG or JPEG, resized so the shorter side is the network's input size and centre
  * cropped; with --ten-crop the shorter side becomes 8/7 of the input size and the ten crops of the
  * paper (corners, centre, mirrored) are averaged. IDX samples (Fashion-MNIST's test set, say) are
@@ -27,16 +30,35 @@ typedef struct options {
 
 static int fail(const char *what)
 {
-    fprintf(stderr, "classify: %s: %s\n", what, alexnet_last_error());
+    fprintf(stderr, "alexnet-classify: %s: %s\n", what, alexnet_last_error());
     return 1;
 }
 
+static const char USAGE[] =
+    "usage: alexnet-classify MODEL [--top K] [--ten-crop] [--mean M[,M,M]] [--std S[,S,S]] "
+    "FILE...\n"
+    "       alexnet-classify MODEL [--top K] --idx IMAGES LABELS [--first N] [--save-png DIR]\n";
+
+static const char HELP[] =
+    "Classifies images with a model saved by libalexnet (safetensors), printing the top classes\n"
+    "with their probabilities (and the class names, when the model carries them).\n"
+    "\n"
+    "  FILE...            PNG or JPEG images: the shorter side is resized to the network's\n"
+    "                     input size and the centre is cropped\n"
+    "  --top K            how many classes to print (default 3)\n"
+    "  --ten-crop         average the paper's ten crops (corners, centre and their mirrors)\n"
+    "  --mean M[,M,M]     per-channel mean subtracted (default: ImageNet's for RGB networks,\n"
+    "                     Fashion-MNIST's for grey ones)\n"
+    "  --std S[,S,S]      per-channel standard deviation divided by (default likewise)\n"
+    "  --idx IMAGES LABELS  classify IDX samples (e.g. Fashion-MNIST's test set) and count how\n"
+    "                     many are right\n"
+    "  --first N          how many IDX samples (default 8)\n"
+    "  --save-png DIR     also write the IDX samples as PNG files\n"
+    "  --help             this text\n";
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: classify MODEL [--top K] [--ten-crop] [--mean M[,M,M]] "
-                    "[--std S[,S,S]] FILE...\n"
-                    "       classify MODEL [--top K] --idx IMAGES LABELS [--first N] "
-                    "[--save-png DIR]\n");
+    fputs(USAGE, stderr);
     exit(2);
 }
 
@@ -57,6 +79,10 @@ static void parse_triple(const char *text, float out[3])
 static options parse(int argc, char **argv)
 {
     options o = {.top = 3, .first = 8};
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("%s\n%s", USAGE, HELP);
+        exit(0);
+    }
     if (argc < 3)
         usage();
     o.model = argv[1];

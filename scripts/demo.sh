@@ -21,10 +21,10 @@ echo "== train"
 ./build/examples/train_fashion_mnist --data "$data" --out "$out" "$@"
 
 echo "== classify test images with $out/model.safetensors"
-./build/examples/classify "$out/model.safetensors" \
+./build/examples/alexnet-classify "$out/model.safetensors" \
     --idx "$data/t10k-images-idx3-ubyte.gz" "$data/t10k-labels-idx1-ubyte.gz" \
     --first 8 --save-png "$out/samples"
-./build/examples/classify "$out/model.safetensors" --ten-crop "$out/samples/0.png" \
+./build/examples/alexnet-classify "$out/model.safetensors" --ten-crop "$out/samples/0.png" \
     "$out/samples/1.png"
 
 echo "== pictures"

@@ -24,19 +24,20 @@ grep -Eq "final test accuracy: [0-9.]+% \(one view\), [0-9.]+% \(averaged with t
 grep -q "resumed from .* after epoch 1" "$tmp/resume.txt"
 [ "$(grep -c '^[0-9]' "$run/log.csv")" -eq 2 ] || { echo "log.csv lacks epoch 2"; exit 1; }
 
-"$build/examples/classify" "$run/model.safetensors" --idx "$data/t10k-images-idx3-ubyte.gz" \
+"$build/examples/alexnet-classify" "$run/model.safetensors" --idx "$data/t10k-images-idx3-ubyte.gz" \
     "$data/t10k-labels-idx1-ubyte.gz" --first 4 --save-png "$tmp/samples" | tee "$tmp/idx.txt"
 grep -q "of 4 correct" "$tmp/idx.txt"
-"$build/examples/classify" "$run/model.safetensors" "$tmp/samples/0.png" | tee "$tmp/png.txt"
-"$build/examples/classify" "$run/model.safetensors" --ten-crop --top 2 "$tmp/samples/1.png" \
+"$build/examples/alexnet-classify" "$run/model.safetensors" "$tmp/samples/0.png" | tee "$tmp/png.txt"
+"$build/examples/alexnet-classify" "$run/model.safetensors" --ten-crop --top 2 "$tmp/samples/1.png" \
     | tee -a "$tmp/png.txt"
 # Class names travel with the model: Fashion-MNIST's, not numbers.
 grep -Eq "(T-shirt/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot) [0-9.]+%" \
     "$tmp/png.txt"
-if "$build/examples/classify" "$run/model.safetensors" "$tmp/missing.png" 2>"$tmp/err.txt"; then
+if "$build/examples/alexnet-classify" "$run/model.safetensors" "$tmp/missing.png" 2>"$tmp/err.txt"; then
     echo "classify accepted a missing file"; exit 1
 fi
 grep -q "missing.png" "$tmp/err.txt"
+"$build/examples/alexnet-classify" --help | grep -q "^usage: alexnet-classify MODEL"
 
 "$python" "$src/examples/plot_training.py" "$run"
 [ -s "$run/training.png" ]

@@ -34,6 +34,13 @@ cc -std=c99 -Wall -Wextra -Werror "$tmp/example.c" -o "$tmp/pc_shared" \
 "$tmp/pc_shared"
 ldd "$tmp/pc_shared" | grep -q "libalexnet.so" || { echo "not linked to the shared library"; exit 1; }
 
+echo "== installed program: alexnet-classify (found through its rpath)"
+if [ -x "$prefix/bin/alexnet-classify" ]; then
+    env -u LD_LIBRARY_PATH "$prefix/bin/alexnet-classify" --help | grep -q "^usage: alexnet-classify"
+else
+    echo "bin/alexnet-classify was not installed"; exit 1
+fi
+
 echo "== pkg-config, static (alexnet-static.pc)"
 # shellcheck disable=SC2046
 cc -std=c99 -Wall -Wextra -Werror "$tmp/example.c" -o "$tmp/pc_static" \

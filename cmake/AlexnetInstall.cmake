@@ -32,3 +32,24 @@ configure_file(pkgconfig/alexnet.pc.in ${CMAKE_CURRENT_BINARY_DIR}/alexnet.pc @O
 configure_file(pkgconfig/alexnet-static.pc.in ${CMAKE_CURRENT_BINARY_DIR}/alexnet-static.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/alexnet.pc ${CMAKE_CURRENT_BINARY_DIR}/alexnet-static.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The Python package, on request: `cmake --install build --component python [--prefix P]` puts
+# bindings/python/alexnet under P/ALEXNET_PYTHON_DIR (by default the directory Debian's Python
+# searches under /usr/local) and records the installed library's directory in
+# alexnet/_install.py, so the package loads that library from anywhere.
+execute_process(COMMAND /usr/bin/python3 -c
+  "import sys; print('lib/python%d.%d/dist-packages' % sys.version_info[:2])"
+  OUTPUT_VARIABLE _alexnet_python_dir OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+if(NOT _alexnet_python_dir)
+  set(_alexnet_python_dir lib/python3/dist-packages)
+endif()
+set(ALEXNET_PYTHON_DIR ${_alexnet_python_dir} CACHE STRING
+  "Where `cmake --install --component python` puts the Python package, relative to the prefix")
+install(DIRECTORY bindings/python/alexnet DESTINATION ${ALEXNET_PYTHON_DIR}
+  COMPONENT python EXCLUDE_FROM_ALL
+  FILES_MATCHING PATTERN "*.py" PATTERN "_install.py" EXCLUDE PATTERN "__pycache__" EXCLUDE)
+install(CODE "
+  set(_dir \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}\")
+  file(WRITE \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${ALEXNET_PYTHON_DIR}/alexnet/_install.py\"
+    \"\\\"\\\"\\\"Written by cmake --install: where libalexnet was installed.\\\"\\\"\\\"\\nLIBRARY_DIR = '\${_dir}'\\n\")
+  " COMPONENT python EXCLUDE_FROM_ALL)

@@ -8,6 +8,7 @@ so a wrong argument is a Python TypeError rather than a crash.
 import ctypes
 import ctypes.util
 import os
+import subprocess
 
 from ctypes import POINTER, c_char_p, c_float, c_int, c_int32, c_int64, c_size_t, c_uint, c_uint64
 from ctypes import c_void_p
@@ -152,15 +153,45 @@ PROTOTYPES = {
 MAJOR, MINIMUM_MINOR = 1, 1
 
 
+def _in_directory(directory):
+    """The library in `directory` (its SONAME first), or None."""
+    for name in ("libalexnet.so." + str(MAJOR), "libalexnet.so"):
+        if os.path.exists(os.path.join(directory, name)):
+            return os.path.join(directory, name)
+    return None
+
+
+def _recorded_directory():
+    """Where the library was installed when this package was built (setup.py writes _install.py;
+    a package used from the source tree has none)."""
+    try:
+        from . import _install
+    except ImportError:
+        return None
+    return _install.LIBRARY_DIR
+
+
+def _pkg_config_directory():
+    try:
+        result = subprocess.run(["pkg-config", "--variable=libdir", "alexnet"],
+                                capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return (result.stdout.strip() or None) if result.returncode == 0 else None
+
+
 def _candidates():
+    """ALEXNET_LIBRARY (a file or a directory), the directory recorded at install, pkg-config's,
+    the source tree's build, then the loader's own search."""
     path = os.environ.get("ALEXNET_LIBRARY")
-    if path and os.path.isdir(path):  # a directory: the library in it
-        for name in ("libalexnet.so." + str(MAJOR), "libalexnet.so"):
-            if os.path.exists(os.path.join(path, name)):
-                path = os.path.join(path, name)
-                break
     if path:
-        yield path
+        yield (_in_directory(path) or os.path.join(path, "libalexnet.so")) if os.path.isdir(path) \
+            else path
+    for where in (_recorded_directory, _pkg_config_directory):  # asked only when needed
+        directory = where()
+        found = directory and _in_directory(directory)
+        if found:
+            yield found
     root = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
     yield os.path.join(root, "build", "lib", "libalexnet.so")
     found = ctypes.util.find_library("alexnet")

@@ -9,6 +9,10 @@ install(TARGETS alexnet EXPORT alexnetTargets
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${ALEXNET_STATIC_ARCHIVE} DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/alexnet DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The converter, as a program with a name that cannot clash (it runs on /usr/bin/python3, which
+# has Debian's python3-torch).
+install(PROGRAMS tools/convert_torchvision.py DESTINATION ${CMAKE_INSTALL_BINDIR}
+  RENAME alexnet-convert-torchvision)
 
 install(EXPORT alexnetTargets NAMESPACE alexnet:: DESTINATION ${ALEXNET_CMAKE_DIR})
 configure_package_config_file(cmake/alexnetConfig.cmake.in

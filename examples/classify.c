@@ -1,14 +1,16 @@
 /* Classifies images with a saved model, printing the top classes with their probabilities.
  *
- *   alexnet-classify MODEL [--top K] [--ten-crop] [--mean M[,M,M]] [--std S[,S,S]] FILE...
+ *   alexnet-classify MODEL [--top K] [--ten-crop] [--resize N] [--mean M[,M,M]] [--std S[,S,S]]
+ *                    FILE...
  *   alexnet-classify MODEL [--top K] --idx IMAGES LABELS [--first N] [--save-png DIR]
  *   alexnet-classify --help
  *
  * Installed with the library (bin/alexnet-classify), so a model can be tried without writing a
  * program.
- * Files are PNG or JPEG, resized so the shorter side is the network's input size and centre
- * cropped; with --ten-crop the shorter side becomes 8/7 of the input size and the ten crops of the
- * paper (corners, centre, mirrored) are averaged. IDX samples (Fashion-MNIST's test set, say) are
+ * Files are PNG or JPEG, resized so the shorter side is 8/7 of the network's input size (256 for
+ * 224: the standard ImageNet preprocessing) or, for grey networks, the input size itself, then
+ * centre cropped; with --ten-crop the ten crops of the paper (corners, centre, mirrored) are
+ * averaged instead. IDX samples (Fashion-MNIST's test set, say) are
  * classified as they are and compared with their labels; --save-png also writes them as images.
  * Normalisation defaults to Fashion-MNIST's for grey networks and ImageNet's for RGB. */
 #include <alexnet/alexnet.h>
@@ -21,7 +23,7 @@
 
 typedef struct options {
     const char *model, *idx_images, *idx_labels, *save_png;
-    int top, ten_crop, first;
+    int top, ten_crop, first, resize;
     float mean[3], std[3];
     int have_mean, have_std;
     char **files;
@@ -35,16 +37,19 @@ static int fail(const char *what)
 }
 
 static const char USAGE[] =
-    "usage: alexnet-classify MODEL [--top K] [--ten-crop] [--mean M[,M,M]] [--std S[,S,S]] "
-    "FILE...\n"
+    "usage: alexnet-classify MODEL [--top K] [--ten-crop] [--resize N] [--mean M[,M,M]]\n"
+    "                        [--std S[,S,S]] FILE...\n"
     "       alexnet-classify MODEL [--top K] --idx IMAGES LABELS [--first N] [--save-png DIR]\n";
 
 static const char HELP[] =
     "Classifies images with a model saved by libalexnet (safetensors), printing the top classes\n"
     "with their probabilities (and the class names, when the model carries them).\n"
     "\n"
-    "  FILE...            PNG or JPEG images: the shorter side is resized to the network's\n"
-    "                     input size and the centre is cropped\n"
+    "  FILE...            PNG or JPEG images: the shorter side is resized (see --resize) and the\n"
+    "                     centre is cropped to the network's input size\n"
+    "  --resize N         the shorter side before cropping (default: 8/7 of the input size for\n"
+    "                     RGB networks, so 256 for 224: the standard ImageNet preprocessing;\n"
+    "                     the input size itself for grey ones)\n"
     "  --top K            how many classes to print (default 3)\n"
     "  --ten-crop         average the paper's ten crops (corners, centre and their mirrors)\n"
     "  --mean M[,M,M]     per-channel mean subtracted (default: ImageNet's for RGB networks,\n"
@@ -93,6 +98,8 @@ static options parse(int argc, char **argv)
             o.ten_crop = 1;
         else if (strcmp(a, "--top") == 0 && i + 1 < argc)
             o.top = atoi(argv[++i]);
+        else if (strcmp(a, "--resize") == 0 && i + 1 < argc)
+            o.resize = atoi(argv[++i]);
         else if (strcmp(a, "--first") == 0 && i + 1 < argc)
             o.first = atoi(argv[++i]);
         else if (strcmp(a, "--save-png") == 0 && i + 1 < argc)
@@ -109,7 +116,7 @@ static options parse(int argc, char **argv)
         else
             o.files[o.file_count++] = argv[i];
     }
-    if (o.top < 1 || (o.file_count == 0 && o.idx_images == NULL))
+    if (o.top < 1 || o.resize < 0 || (o.file_count == 0 && o.idx_images == NULL))
         usage();
     return o;
 }
@@ -174,8 +181,10 @@ static int classify_file(alexnet_network *net, const alexnet_config *cfg, const 
                          const char *path, float *probabilities)
 {
     alexnet_tensor *image = NULL, *resized = NULL, *crop = NULL;
-    int side = cfg->in_height < cfg->in_width ? cfg->in_height : cfg->in_width;
-    if (o->ten_crop)
+    int side = cfg->in_height > cfg->in_width ? cfg->in_height : cfg->in_width;
+    if (o->resize > 0)
+        side = o->resize;
+    else if (o->ten_crop || cfg->in_channels == 3) /* 224 -> 256, as ImageNet models are tested */
         side = side * 8 / 7;
     alexnet_status st = alexnet_image_load(&image, path, cfg->in_channels);
     if (st == ALEXNET_OK)

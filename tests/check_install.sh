@@ -41,6 +41,9 @@ else
     echo "bin/alexnet-classify was not installed"; exit 1
 fi
 
+[ -x "$prefix/bin/alexnet-convert-torchvision" ] || { echo "the converter was not installed"; exit 1; }
+"$prefix/bin/alexnet-convert-torchvision" --help | grep -q "usage: alexnet-convert-torchvision"
+
 echo "== pkg-config, static (alexnet-static.pc)"
 # shellcheck disable=SC2046
 cc -std=c99 -Wall -Wextra -Werror "$tmp/example.c" -o "$tmp/pc_static" \

@@ -8,7 +8,9 @@ written as F32 under torchvision's keys (features.0.weight, ..., classifier.6.bi
 alexnet_network_load_weights accepts; --canonical writes libalexnet's names (conv1.weight, ...)
 instead. Unless --no-config is given, the file also carries the libalexnet metadata of a
 TORCHVISION network (3 x 224 x 224, classes from classifier.6), so alexnet_network_load can
-rebuild the network from the file alone.
+rebuild the network from the file alone, and the names of its classes: torchvision's 1,000
+ImageNet categories for a 1,000-class network (from Debian's torchvision, offline), or one name per
+line from --classes FILE, so that alexnet-classify prints names rather than numbers.
 """
 import argparse
 import json
@@ -48,12 +50,29 @@ def state_dict_of(loaded):
     return loaded
 
 
+def class_names(path, classes):
+    """The names to store: from `path` (one per line), torchvision's ImageNet categories for
+    1,000 classes, or None."""
+    if path:
+        with open(path, encoding="utf-8") as f:
+            names = [line.rstrip("\n") for line in f if line.strip()]
+        if len(names) != classes:
+            sys.exit(f"{path}: {len(names)} names for a network of {classes} classes")
+        return names
+    if classes != 1000:
+        return None
+    from torchvision.models import AlexNet_Weights
+    return list(AlexNet_Weights.IMAGENET1K_V1.meta["categories"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pth")
     parser.add_argument("output")
     parser.add_argument("--canonical", action="store_true", help="write conv1.weight ... names")
     parser.add_argument("--no-config", action="store_true", help="write no libalexnet metadata")
+    parser.add_argument("--classes", help="class names, one per line (default for 1,000 classes: "
+                        "torchvision's ImageNet categories)")
     args = parser.parse_args()
 
     state = state_dict_of(torch.load(args.pth, map_location="cpu"))
@@ -76,6 +95,9 @@ def main():
                   "num_classes": int(classes), "dropout": 0.5, "init": "paper"}
         metadata = {"alexnet.format": "1", "alexnet.config": json.dumps(config),
                     "alexnet.seed": "0", "alexnet.step": "0"}
+        names = class_names(args.classes, int(classes))
+        if names is not None:
+            metadata["alexnet.classes"] = json.dumps(names)
     write_safetensors(args.output, tensors, metadata)
     print(f"wrote {len(tensors)} tensors to {args.output}")
 

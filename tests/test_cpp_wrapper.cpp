@@ -4,7 +4,11 @@
 #include <alexnet/alexnet.hpp>
 #include "test_helpers.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -198,6 +202,128 @@ START_TEST(shares_serve_threads_from_one_copy_of_the_weights)
 }
 END_TEST
 
+// An RGB image whose channels differ and are correlated, for the colour PCA.
+alexnet::Tensor rgb_image(int h, int w, float salt)
+{
+    alexnet::Tensor t({3, h, w});
+    for (int64_t p = 0; p < h * w; p++) {
+        const float v =
+            static_cast<float>((p * 37 + static_cast<int64_t>(salt * 100)) % 101) / 101.0f;
+        t.data()[p] = v;
+        t.data()[h * w + p] = 0.5f * v + 0.2f;
+        t.data()[2 * h * w + p] = 1.0f - v;
+    }
+    return t;
+}
+
+START_TEST(the_wrapper_covers_the_c_api)
+{
+    // Library-wide settings.
+    ck_assert_int_eq(alexnet::version_code(), ALEXNET_VERSION);
+    ck_assert_str_eq(alexnet::status_string(ALEXNET_ERR_SHAPE).c_str(),
+                     alexnet_status_string(ALEXNET_ERR_SHAPE));
+    const int threads = alexnet::num_threads();
+    alexnet::set_num_threads(1);
+    ck_assert_int_eq(alexnet::num_threads(), 1);
+    alexnet::set_num_threads(threads);
+    alexnet_limits limits = alexnet::default_limits();
+    limits.max_image_pixels = 4096;
+    alexnet::set_limits(limits);
+    ck_assert_int_eq(alexnet::limits().max_image_pixels, 4096);
+    alexnet::set_limits(alexnet::default_limits());
+
+    // Images: save, load, resize, crop, flip, normalise, colour PCA and jitter, softmax.
+    char dir[] = "/tmp/alexnet-cpp-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const std::string root = dir;
+    alexnet::Tensor image = rgb_image(12, 16, 0.0f);
+    alexnet::image_save_png(image, root + "/image.png");
+    alexnet::Tensor loaded = alexnet::image_load(root + "/image.png", 3);
+    ck_assert_int_eq(loaded.numel(), image.numel());
+    ck_assert_int_eq(alexnet::image_resize_shorter(loaded, 6).dim(1), 6);
+    ck_assert_int_eq(alexnet::image_resize(loaded, 5, 7).dim(2), 7);
+    alexnet::Tensor window = alexnet::image_crop(loaded, 2, 3, 4, 5);
+    ck_assert_float_eq(window.data()[0], loaded.data()[2 * 16 + 3]);
+    alexnet::Tensor flipped = alexnet::image_crop(loaded, 0, 0, 12, 16);
+    alexnet::image_flip(flipped);
+    ck_assert_float_eq(flipped.data()[0], loaded.data()[15]);
+    alexnet::image_normalize(flipped, {0.5f, 0.5f, 0.5f}, {2.0f, 2.0f, 2.0f});
+    ck_assert_float_eq_tol(flipped.data()[0], (loaded.data()[15] - 0.5f) / 2.0f, 1e-6f);
+    expect_error([&] { alexnet::image_normalize(flipped, {0.5f}, {1.0f}); }, ALEXNET_ERR_SHAPE,
+                 "3 channels");
+    alexnet::Tensor other = rgb_image(12, 16, 0.3f);
+    const alexnet_color_pca pca = alexnet::color_pca_fit({&image, &other});
+    ck_assert(pca.eigenvalues[0] > pca.eigenvalues[1]);
+    alexnet::Tensor jittered = alexnet::image_crop(image, 0, 0, 12, 16);
+    alexnet::image_color_jitter(jittered, pca, {0.1f, 0.0f, 0.0f});
+    const float shift = pca.eigenvectors[0][0] * 0.1f * pca.eigenvalues[0];
+    ck_assert_float_eq_tol(jittered.data()[0], image.data()[0] + shift, 1e-6f);
+    std::vector<float> raw = {1.0f, 2.0f, 3.0f};
+    alexnet::Tensor logits = alexnet::Tensor::wrap({1, 3}, raw.data());
+    alexnet::Tensor probabilities = alexnet::softmax(logits);
+    ck_assert_float_eq_tol(
+        probabilities.data()[0] + probabilities.data()[1] + probabilities.data()[2], 1.0f, 1e-6f);
+    ck_assert(probabilities.data()[2] > probabilities.data()[1]);
+
+    // A folder data set of two classes and a loader over it.
+    for (const char *cls : {"cats", "dogs"}) {
+        ck_assert_int_eq(mkdir((root + "/set/").c_str(), 0700) == 0 || errno == EEXIST, 1);
+        ck_assert_int_eq(mkdir((root + "/set/" + cls).c_str(), 0700), 0);
+        for (int k = 0; k < 3; k++)
+            alexnet::image_save_png(rgb_image(12, 16, static_cast<float>(k)),
+                                    root + "/set/" + cls + "/" + std::to_string(k) + ".png");
+    }
+    alexnet::Dataset ds = alexnet::Dataset::folder(root + "/set", 3);
+    ck_assert_int_eq(ds.size(), 6);
+    ck_assert_int_eq(ds.num_classes(), 2);
+    ck_assert_str_eq(ds.class_name(1).c_str(), "dogs");
+    ck_assert_int_eq(ds.sample(4).second, 1);
+    ck_assert(ds.color_pca(6, 1).eigenvalues[0] > 0.0f);
+    alexnet_loader_config cfg = alexnet::Loader::config(3, 12, 16);
+    cfg.batch_size = 4;
+    alexnet::Loader loader(ds, cfg);
+    ck_assert_int_eq(loader.batches(), 2);
+    loader.start_epoch(0);
+    alexnet_tensor *images = nullptr;
+    const int32_t *labels = nullptr;
+    int64_t seen = 0;
+    while (loader.next(images, labels))
+        seen += alexnet_tensor_dim(images, 0);
+    ck_assert_int_eq(seen, 6);
+    expect_error([] { alexnet::Dataset::idx("/nonexistent/i", "/nonexistent/l"); }, ALEXNET_ERR_IO,
+                 "/nonexistent/i");
+
+    // Parameters, class names, ten-crop, and a checkpoint that resumes.
+    Model m(7);
+    ck_assert_int_eq(m.net.param_count(), 16);
+    ck_assert_str_eq(m.net.param_name(15).c_str(), "fc8.bias");
+    const std::vector<int32_t> labels8 = {0, 1, 2, 3, 4, 5, 6, 7};
+    m.opt.train_step(batch_of(8, 1.0f), labels8);
+    ck_assert(m.net.grad("fc8.bias").data() != nullptr);
+    m.net.set_class_names({"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"});
+    ck_assert_str_eq(m.net.class_name(9).c_str(), "j");
+    alexnet::Tensor one({1, 32, 32});
+    for (int64_t i = 0; i < one.numel(); i++)
+        one.data()[i] = static_cast<float>(i % 29) / 29.0f;
+    alexnet::Tensor ten = m.net.predict_ten_crop(one);
+    ck_assert_int_eq(ten.numel(), 10);
+    alexnet_schedule_config schedule = alexnet::schedule_config(ALEXNET_SCHEDULE_STEP);
+    schedule.step_epochs = 1;
+    m.opt.set_schedule(schedule);
+    ck_assert(m.opt.end_epoch(0.5f));
+    ck_assert_int_eq(m.opt.epochs(), 1);
+    ck_assert_int_eq(m.opt.steps(), 1);
+    ck_assert_float_eq_tol(m.opt.config().learning_rate, 0.001f, 1e-9f);
+    m.opt.save_checkpoint(m.net, root + "/checkpoint.safetensors");
+    alexnet::Checkpoint resumed = alexnet::Checkpoint::load(root + "/checkpoint.safetensors");
+    ck_assert_int_eq(resumed.optimizer.steps(), 1);
+    const float a = m.opt.train_step(batch_of(8, 0.5f), labels8);
+    const float b = resumed.optimizer.train_step(batch_of(8, 0.5f), labels8);
+    ck_assert_float_eq(a, b);
+    ck_assert_int_eq(std::system(("rm -rf " + root).c_str()), 0);
+}
+END_TEST
+
 int main()
 {
     Suite *s = suite_create("cpp_wrapper");
@@ -208,6 +334,7 @@ int main()
     tcase_add_test(tc, wrong_label_counts_are_refused_before_the_library_reads_them);
     tcase_add_test(tc, wrong_shapes_and_bad_files_arrive_as_exceptions);
     tcase_add_test(tc, shares_serve_threads_from_one_copy_of_the_weights);
+    tcase_add_test(tc, the_wrapper_covers_the_c_api);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -7,6 +7,7 @@
 
 #include <alexnet/alexnet.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -50,6 +51,45 @@ inline std::string version()
     return alexnet_version_string();
 }
 
+// MAJOR*10000 + MINOR*100 + PATCH of the loaded library.
+inline unsigned version_code() noexcept
+{
+    return alexnet_version();
+}
+
+inline std::string status_string(alexnet_status status)
+{
+    return alexnet_status_string(status);
+}
+
+// The library's thread pool (0: one thread per available core).
+inline void set_num_threads(int threads)
+{
+    check(alexnet_set_num_threads(threads));
+}
+inline int num_threads() noexcept
+{
+    return alexnet_get_num_threads();
+}
+
+// The limits on untrusted input (alexnet_limits): defaults, those in force, and new ones.
+inline alexnet_limits default_limits()
+{
+    alexnet_limits limits;
+    check(alexnet_limits_init(&limits));
+    return limits;
+}
+inline alexnet_limits limits()
+{
+    alexnet_limits current = default_limits();
+    check(alexnet_limits_get(&current));
+    return current;
+}
+inline void set_limits(const alexnet_limits &limits)
+{
+    check(alexnet_limits_set(&limits));
+}
+
 namespace detail
 {
 template <typename T, void (*Free)(T *)> struct Deleter {
@@ -69,6 +109,18 @@ class Tensor
         alexnet_tensor *t = nullptr;
         check(alexnet_tensor_create(&t, static_cast<int>(shape.size()), shape.data()));
         handle_.reset(t);
+    }
+    // Takes ownership of a tensor the library created (nullptr gives an empty Tensor).
+    static Tensor adopt(alexnet_tensor *t) noexcept
+    {
+        return Tensor(t);
+    }
+    // A tensor over the caller's memory (no copy); `data` must outlive it.
+    static Tensor wrap(const std::vector<int64_t> &shape, float *data)
+    {
+        alexnet_tensor *t = nullptr;
+        check(alexnet_tensor_wrap(&t, static_cast<int>(shape.size()), shape.data(), data));
+        return Tensor(t);
     }
     alexnet_tensor *get() const noexcept
     {
@@ -99,8 +151,88 @@ class Tensor
     }
 
   private:
+    explicit Tensor(alexnet_tensor *t) noexcept : handle_(t)
+    {
+    }
     std::unique_ptr<alexnet_tensor, detail::Deleter<alexnet_tensor, alexnet_tensor_free>> handle_;
 };
+
+// Images [C, H, W] in [0, 1] (see the C header's Images section). Functions that make a new image
+// return it; those that work in place take it by reference.
+inline Tensor image_decode(const void *data, size_t size, int channels)
+{
+    alexnet_tensor *t = nullptr;
+    check(alexnet_image_decode(&t, data, size, channels));
+    return Tensor::adopt(t);
+}
+inline Tensor image_load(const std::string &path, int channels)
+{
+    alexnet_tensor *t = nullptr;
+    check(alexnet_image_load(&t, path.c_str(), channels));
+    return Tensor::adopt(t);
+}
+inline void image_save_png(const Tensor &image, const std::string &path)
+{
+    check(alexnet_image_save_png(image.get(), path.c_str()));
+}
+inline Tensor image_resize(const Tensor &image, int height, int width)
+{
+    alexnet_tensor *t = nullptr;
+    check(alexnet_image_resize(&t, image.get(), height, width));
+    return Tensor::adopt(t);
+}
+inline Tensor image_resize_shorter(const Tensor &image, int side)
+{
+    alexnet_tensor *t = nullptr;
+    check(alexnet_image_resize_shorter(&t, image.get(), side));
+    return Tensor::adopt(t);
+}
+inline Tensor image_crop(const Tensor &image, int top, int left, int height, int width)
+{
+    alexnet_tensor *t = nullptr;
+    check(alexnet_image_crop(&t, image.get(), top, left, height, width));
+    return Tensor::adopt(t);
+}
+inline void image_flip(Tensor &image)
+{
+    check(alexnet_image_flip(image.get()));
+}
+// One mean and one standard deviation per channel.
+inline void image_normalize(Tensor &image, const std::vector<float> &mean,
+                            const std::vector<float> &std)
+{
+    const size_t channels =
+        image.shape().size() >= 3
+            ? static_cast<size_t>(image.dim(static_cast<int>(image.shape().size()) - 3))
+            : 0;
+    if (mean.size() != channels || std.size() != channels)
+        throw Error(ALEXNET_ERR_SHAPE, "alexnet::image_normalize: " + std::to_string(mean.size()) +
+                                           " means and " + std::to_string(std.size()) +
+                                           " deviations for an image of " +
+                                           std::to_string(channels) + " channels");
+    check(alexnet_image_normalize(image.get(), mean.data(), std.data()));
+}
+inline alexnet_color_pca color_pca_fit(const std::vector<const Tensor *> &images)
+{
+    std::vector<const alexnet_tensor *> handles;
+    for (const Tensor *image : images)
+        handles.push_back(image ? image->get() : nullptr);
+    alexnet_color_pca pca;
+    check(alexnet_color_pca_fit(&pca, handles.data(), static_cast<int>(handles.size())));
+    return pca;
+}
+inline void image_color_jitter(Tensor &image, const alexnet_color_pca &pca,
+                               const std::array<float, 3> &alpha)
+{
+    check(alexnet_image_color_jitter(image.get(), &pca, alpha.data()));
+}
+// Class probabilities for logits [N, classes].
+inline Tensor softmax(const Tensor &logits)
+{
+    Tensor probabilities(logits.shape());
+    check(alexnet_softmax(logits.get(), probabilities.get()));
+    return probabilities;
+}
 
 // A borrowed view of a parameter or gradient; valid while its Network lives.
 struct TensorView {
@@ -210,6 +342,51 @@ class Network
         return {value};
     }
 
+    // A gradient view (asking for it starts training state: the gradients are allocated).
+    TensorView grad(const std::string &name)
+    {
+        alexnet_tensor *g = nullptr;
+        check(alexnet_network_param(handle_.get(), name.c_str(), nullptr, &g));
+        return {g};
+    }
+
+    int param_count() const noexcept
+    {
+        return alexnet_network_param_count(handle_.get());
+    }
+    std::string param_name(int index) const
+    {
+        const char *name = alexnet_network_param_name(handle_.get(), index);
+        if (name == nullptr)
+            throw Error(ALEXNET_ERR_INVALID_ARGUMENT,
+                        "alexnet::Network::param_name: no parameter " + std::to_string(index));
+        return name;
+    }
+
+    // One name per class (an empty list clears them); saved with the network.
+    void set_class_names(const std::vector<std::string> &names)
+    {
+        std::vector<const char *> pointers;
+        for (const std::string &name : names)
+            pointers.push_back(name.c_str());
+        check(alexnet_network_set_class_names(handle_.get(), pointers.data(),
+                                              static_cast<int>(pointers.size())));
+    }
+
+    // The paper's ten-crop test (corners, centre, mirrored) of one image [C, H, W]: probabilities.
+    Tensor predict_ten_crop(const Tensor &image)
+    {
+        Tensor probabilities({config().num_classes});
+        check(alexnet_predict_ten_crop(handle_.get(), image.get(), probabilities.get()));
+        return probabilities;
+    }
+
+    // Takes ownership of a network the library created.
+    static Network adopt(alexnet_network *net) noexcept
+    {
+        return Network(net);
+    }
+
     std::string class_name(int index) const
     {
         const char *name = alexnet_network_class_name(handle_.get(), index);
@@ -282,12 +459,169 @@ class Optimizer
     {
         return alexnet_optimizer_learning_rate(handle_.get());
     }
+    int64_t steps() const noexcept
+    {
+        return alexnet_optimizer_steps(handle_.get());
+    }
+    int64_t epochs() const noexcept
+    {
+        return alexnet_optimizer_epochs(handle_.get());
+    }
+    alexnet_sgd_config config() const
+    {
+        alexnet_sgd_config cfg;
+        check(alexnet_sgd_config_init(&cfg));
+        check(alexnet_optimizer_get_config(handle_.get(), &cfg));
+        return cfg;
+    }
+    void set_schedule(const alexnet_schedule_config &schedule)
+    {
+        check(alexnet_optimizer_set_schedule(handle_.get(), &schedule));
+    }
+    // Ends an epoch with its validation error; true when the schedule changed the rate.
+    bool end_epoch(float validation_error)
+    {
+        int changed = 0;
+        check(alexnet_optimizer_end_epoch(handle_.get(), validation_error, &changed));
+        return changed != 0;
+    }
+
+    alexnet_optimizer *get() const noexcept
+    {
+        return handle_.get();
+    }
+
+    // Saves the network, this optimizer's state and its momentum (alexnet_checkpoint_save).
+    void save_checkpoint(const Network &net, const std::string &path) const
+    {
+        check(alexnet_checkpoint_save(net.get(), handle_.get(), path.c_str()));
+    }
 
   private:
+    friend struct Checkpoint;
+    Optimizer(alexnet_network *net, alexnet_optimizer *opt) noexcept : net_(net), handle_(opt)
+    {
+    }
     alexnet_network *net_; // not the Network object, which may move
 
     std::unique_ptr<alexnet_optimizer, detail::Deleter<alexnet_optimizer, alexnet_optimizer_free>>
         handle_;
+};
+
+// The defaults of a learning-rate schedule of `kind`; change fields, then Optimizer::set_schedule.
+inline alexnet_schedule_config schedule_config(alexnet_schedule_kind kind)
+{
+    alexnet_schedule_config cfg;
+    check(alexnet_schedule_config_init(&cfg, kind));
+    return cfg;
+}
+
+// A network and its optimizer restored from a checkpoint (alexnet_checkpoint_load): training
+// continues exactly where it stopped. Declared in this order, the optimizer is destroyed first.
+struct Checkpoint {
+    Network network;
+    Optimizer optimizer;
+
+    static Checkpoint load(const std::string &path)
+    {
+        alexnet_network *net = nullptr;
+        alexnet_optimizer *opt = nullptr;
+        check(alexnet_checkpoint_load(&net, &opt, path.c_str()));
+        return Checkpoint{Network::adopt(net), Optimizer(net, opt)};
+    }
+};
+
+// A data set: IDX files (MNIST style, gzipped or not) or a folder with one subfolder per class.
+class Dataset
+{
+  public:
+    static Dataset idx(const std::string &images, const std::string &labels)
+    {
+        alexnet_dataset *ds = nullptr;
+        check(alexnet_dataset_open_idx(&ds, images.c_str(), labels.c_str()));
+        return Dataset(ds);
+    }
+    static Dataset folder(const std::string &root, int channels)
+    {
+        alexnet_dataset *ds = nullptr;
+        check(alexnet_dataset_open_folder(&ds, root.c_str(), channels));
+        return Dataset(ds);
+    }
+    alexnet_dataset *get() const noexcept
+    {
+        return handle_.get();
+    }
+    int64_t size() const noexcept
+    {
+        return alexnet_dataset_size(handle_.get());
+    }
+    int num_classes() const noexcept
+    {
+        return alexnet_dataset_num_classes(handle_.get());
+    }
+    std::string class_name(int index) const
+    {
+        const char *name = alexnet_dataset_class_name(handle_.get(), index);
+        return name ? name : "class " + std::to_string(index);
+    }
+    // Sample `index`: its image [C, H, W] in [0, 1] and its label.
+    std::pair<Tensor, int32_t> sample(int64_t index) const
+    {
+        alexnet_tensor *image = nullptr;
+        int32_t label = 0;
+        check(alexnet_dataset_get(handle_.get(), index, &image, &label));
+        return {Tensor::adopt(image), label};
+    }
+    alexnet_color_pca color_pca(int64_t max_images, uint64_t seed) const
+    {
+        alexnet_color_pca pca;
+        check(alexnet_dataset_color_pca(handle_.get(), max_images, seed, &pca));
+        return pca;
+    }
+
+  private:
+    explicit Dataset(alexnet_dataset *ds) noexcept : handle_(ds)
+    {
+    }
+    std::unique_ptr<alexnet_dataset, detail::Deleter<alexnet_dataset, alexnet_dataset_free>>
+        handle_;
+};
+
+// Batches of a Dataset, shuffled and augmented, prepared on a background thread. The data set
+// must outlive the loader.
+class Loader
+{
+  public:
+    // The defaults for batches of [batch, channels, height, width]; change fields, then construct.
+    static alexnet_loader_config config(int channels, int height, int width)
+    {
+        alexnet_loader_config cfg;
+        check(alexnet_loader_config_init(&cfg, channels, height, width));
+        return cfg;
+    }
+    Loader(const Dataset &ds, const alexnet_loader_config &cfg)
+    {
+        alexnet_loader *ld = nullptr;
+        check(alexnet_loader_create(&ld, ds.get(), &cfg));
+        handle_.reset(ld);
+    }
+    void start_epoch(int64_t epoch)
+    {
+        check(alexnet_loader_start_epoch(handle_.get(), epoch));
+    }
+    // The next batch, borrowed until the next call: false at the end of the epoch.
+    bool next(alexnet_tensor *&images, const int32_t *&labels)
+    {
+        check(alexnet_loader_next(handle_.get(), &images, &labels));
+        return images != nullptr;
+    }
+    int64_t batches() const noexcept
+    {
+        return alexnet_loader_batches(handle_.get());
+    }
+
+  private:
+    std::unique_ptr<alexnet_loader, detail::Deleter<alexnet_loader, alexnet_loader_free>> handle_;
 };
 
 } // namespace alexnet

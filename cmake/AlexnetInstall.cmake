@@ -9,10 +9,23 @@ install(TARGETS alexnet EXPORT alexnetTargets
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${ALEXNET_STATIC_ARCHIVE} DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/alexnet DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# The converter, as a program with a name that cannot clash (it runs on /usr/bin/python3, which
-# has Debian's python3-torch).
-install(PROGRAMS tools/convert_torchvision.py DESTINATION ${CMAKE_INSTALL_BINDIR}
-  RENAME alexnet-convert-torchvision)
+# The converters (Python, on /usr/bin/python3 with Debian's python3-torch and python3-onnx) go to
+# share/alexnet/tools beside the module they share, and bin/ gets links with names that cannot
+# clash: alexnet-convert-torchvision, alexnet-convert-onnx, alexnet-export-onnx.
+set(ALEXNET_TOOLS_DIR ${CMAKE_INSTALL_DATADIR}/alexnet/tools)
+install(PROGRAMS tools/convert_torchvision.py tools/convert_onnx.py tools/export_onnx.py
+  DESTINATION ${ALEXNET_TOOLS_DIR})
+install(FILES tools/model_files.py DESTINATION ${ALEXNET_TOOLS_DIR})
+foreach(tool convert_torchvision convert_onnx export_onnx)
+  string(REPLACE "_" "-" _program "alexnet-${tool}")
+  install(CODE "
+    set(_bin \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+    file(MAKE_DIRECTORY \"\${_bin}\")
+    file(RELATIVE_PATH _target \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\"
+      \"\${CMAKE_INSTALL_PREFIX}/${ALEXNET_TOOLS_DIR}/${tool}.py\")
+    file(CREATE_LINK \"\${_target}\" \"\${_bin}/${_program}\" SYMBOLIC)
+    message(STATUS \"Installing: \${_bin}/${_program} -> \${_target}\")")
+endforeach()
 
 install(EXPORT alexnetTargets NAMESPACE alexnet:: DESTINATION ${ALEXNET_CMAKE_DIR})
 configure_package_config_file(cmake/alexnetConfig.cmake.in

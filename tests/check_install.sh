@@ -34,15 +34,17 @@ cc -std=c99 -Wall -Wextra -Werror "$tmp/example.c" -o "$tmp/pc_shared" \
 "$tmp/pc_shared"
 ldd "$tmp/pc_shared" | grep -q "libalexnet.so" || { echo "not linked to the shared library"; exit 1; }
 
-echo "== installed program: alexnet-classify (found through its rpath)"
+echo "== installed programs: alexnet-classify (found through its rpath) and the converters"
 if [ -x "$prefix/bin/alexnet-classify" ]; then
     env -u LD_LIBRARY_PATH "$prefix/bin/alexnet-classify" --help | grep -q "^usage: alexnet-classify"
 else
     echo "bin/alexnet-classify was not installed"; exit 1
 fi
 
-[ -x "$prefix/bin/alexnet-convert-torchvision" ] || { echo "the converter was not installed"; exit 1; }
-"$prefix/bin/alexnet-convert-torchvision" --help | grep -q "usage: alexnet-convert-torchvision"
+for tool in alexnet-convert-torchvision alexnet-convert-onnx alexnet-export-onnx; do
+    [ -x "$prefix/bin/$tool" ] || { echo "$tool was not installed"; exit 1; }
+    "$prefix/bin/$tool" --help | grep -q "usage: $tool"
+done
 
 echo "== pkg-config, static (alexnet-static.pc)"
 # shellcheck disable=SC2046

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The README's pretrained path, run as written: a torchvision AlexNet .pth (random weights here,
 # saved under the pretrained file's name) converted with tools/convert_torchvision.py, then a
-# photo classified with alexnet-classify, which must print ImageNet category names.
+# photo classified with alexnet-classify, which must print ImageNet category names; then the
+# README's ONNX block (export, convert back, classify: the same answer).
 set -eu
 src=$1
 build=$2
@@ -35,3 +36,9 @@ shown = [part.split(". ", 1)[1].rsplit(" ", 1)[0] for part in line.split(":", 1)
 assert len(shown) == 3 and all(name in names for name in shown), line
 print("classified with ImageNet category names:", ", ".join(shown))
 PY
+# The README's ONNX block continues from there: export, convert back, classify the same.
+"$src/tests/extract_readme_block.sh" "$src/README.md" onnx >"$tmp/onnx.sh"
+[ -s "$tmp/onnx.sh" ] || { echo "README has no onnx block"; exit 1; }
+(cd "$tmp" && sh -eu onnx.sh) | tee "$tmp/onnx.txt"
+[ "$(tail -n 1 "$tmp/onnx.txt" | cut -d: -f2)" = "$(tail -n 1 "$tmp/out.txt" | cut -d: -f2)" ] ||
+    { echo "the model converted back from ONNX classifies differently"; exit 1; }

@@ -17,8 +17,13 @@ import json
 import struct
 import sys
 
+import os
+
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # also when run by a link
+from model_files import class_names  # noqa: E402
 
 TORCH_TO_CANONICAL = {"features.0": "conv1", "features.3": "conv2", "features.6": "conv3",
                       "features.8": "conv4", "features.10": "conv5", "classifier.1": "fc6",
@@ -48,21 +53,6 @@ def state_dict_of(loaded):
     if isinstance(loaded, dict) and "state_dict" in loaded:
         return loaded["state_dict"]
     return loaded
-
-
-def class_names(path, classes):
-    """The names to store: from `path` (one per line), torchvision's ImageNet categories for
-    1,000 classes, or None."""
-    if path:
-        with open(path, encoding="utf-8") as f:
-            names = [line.rstrip("\n") for line in f if line.strip()]
-        if len(names) != classes:
-            sys.exit(f"{path}: {len(names)} names for a network of {classes} classes")
-        return names
-    if classes != 1000:
-        return None
-    from torchvision.models import AlexNet_Weights
-    return list(AlexNet_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 def main():

@@ -70,3 +70,16 @@ def load_package(library):
                                     "bindings", "python"))
     import alexnet
     return alexnet
+
+
+def assert_same_logits(net, model, side, what):
+    """libalexnet's `net` and torch's `model` give the same logits (relative error <= 1e-4) for
+    two random RGB images of side x side."""
+    import numpy as np
+    x = np.random.default_rng(5).standard_normal((2, 3, side, side), dtype=np.float32)
+    ours = net.forward(x)
+    with torch.no_grad():
+        theirs = model.eval()(torch.from_numpy(x)).numpy()
+    error = np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs))
+    assert error <= 1e-4, f"{what}: logits differ from torch's by {error:.1e}"
+    print(f"{what}: logits match torch ({error:.1e})")

@@ -1,18 +1,22 @@
-/* Classifies images with a saved model, printing the top classes with their probabilities.
+/* Classifies images with a saved model, printing the top classes with their probabilities, or
+ * measures top-1 / top-5 accuracy over a folder of labelled images.
  *
- *   alexnet-classify MODEL [--top K] [--ten-crop] [--resize N] [--mean M[,M,M]] [--std S[,S,S]]
- *                    FILE...
+ *   alexnet-classify MODEL [--top K] [--ten-crop] [--preprocessing KIND] [--resize N]
+ *                    [--mean M[,M,M]] [--std S[,S,S]] FILE...
  *   alexnet-classify MODEL [--top K] --idx IMAGES LABELS [--first N] [--save-png DIR]
+ *   alexnet-classify MODEL [--preprocessing KIND] ... --folder DIR [--first N]
  *   alexnet-classify --help
  *
  * Installed with the library (bin/alexnet-classify), so a model can be tried without writing a
- * program.
- * Files are PNG or JPEG, resized so the shorter side is 8/7 of the network's input size (256 for
- * 224: the standard ImageNet preprocessing) or, for grey networks, the input size itself, then
- * centre cropped; with --ten-crop the ten crops of the paper (corners, centre, mirrored) are
- * averaged instead. IDX samples (Fashion-MNIST's test set, say) are
- * classified as they are and compared with their labels; --save-png also writes them as images.
- * Normalisation defaults to Fashion-MNIST's for grey networks and ImageNet's for RGB. */
+ * program. Images are prepared as the model file records (alexnet_network_get_preprocessing:
+ * torchvision's ImageNet preprocessing for converted torchvision weights, Caffe's for
+ * bvlc_alexnet, the training set's mean and std for the Fashion-MNIST trainer's models) in one
+ * call, alexnet_image_preprocess; the options change single steps of it. With --ten-crop the ten
+ * crops of the paper (corners, centre, mirrored) are averaged instead of the centre alone. IDX
+ * samples (Fashion-MNIST's test set, say) are classified and compared with their labels;
+ * --save-png also writes them as images. --folder takes an ImageNet-style tree (one folder per
+ * class, named so that their sorted order is the model's class order) and prints the top-1 and
+ * top-5 accuracy of the centre crop. */
 #include <alexnet/alexnet.h>
 
 #include <errno.h>
@@ -22,7 +26,7 @@
 #include <sys/stat.h>
 
 typedef struct options {
-    const char *model, *idx_images, *idx_labels, *save_png;
+    const char *model, *idx_images, *idx_labels, *save_png, *folder, *kind;
     int top, ten_crop, first, resize;
     float mean[3], std[3];
     int have_mean, have_std;
@@ -37,28 +41,33 @@ static int fail(const char *what)
 }
 
 static const char USAGE[] =
-    "usage: alexnet-classify MODEL [--top K] [--ten-crop] [--resize N] [--mean M[,M,M]]\n"
-    "                        [--std S[,S,S]] FILE...\n"
-    "       alexnet-classify MODEL [--top K] --idx IMAGES LABELS [--first N] [--save-png DIR]\n";
+    "usage: alexnet-classify MODEL [--top K] [--ten-crop] [--preprocessing KIND] [--resize N]\n"
+    "                        [--mean M[,M,M]] [--std S[,S,S]] FILE...\n"
+    "       alexnet-classify MODEL [--top K] --idx IMAGES LABELS [--first N] [--save-png DIR]\n"
+    "       alexnet-classify MODEL [--preprocessing KIND] --folder DIR [--first N]\n";
 
 static const char HELP[] =
     "Classifies images with a model saved by libalexnet (safetensors), printing the top classes\n"
     "with their probabilities (and the class names, when the model carries them).\n"
+    "Images are prepared as the model records: resized, centre cropped to the network's input\n"
+    "size, channels ordered, scaled and normalised (models that record nothing: ImageNet's\n"
+    "preprocessing for RGB networks, the plain one for grey ones).\n"
     "\n"
-    "  FILE...            PNG or JPEG images: the shorter side is resized (see --resize) and the\n"
-    "                     centre is cropped to the network's input size\n"
-    "  --resize N         the shorter side before cropping (default: 8/7 of the input size for\n"
-    "                     RGB networks, so 256 for 224: the standard ImageNet preprocessing;\n"
-    "                     the input size itself for grey ones)\n"
+    "  FILE...            PNG or JPEG images\n"
+    "  --preprocessing KIND  imagenet (torchvision: shorter side 256, ImageNet mean and std),\n"
+    "                     caffe (bvlc_alexnet: 256x256, BGR in 0..255 minus the mean pixel) or\n"
+    "                     plain (pixels in 0..1), instead of what the model records\n"
+    "  --resize N         the shorter side (Caffe's: both sides) before cropping\n"
+    "  --mean M[,M,M]     per-channel mean subtracted (after scaling, in the network's order)\n"
+    "  --std S[,S,S]      per-channel standard deviation divided by\n"
     "  --top K            how many classes to print (default 3)\n"
     "  --ten-crop         average the paper's ten crops (corners, centre and their mirrors)\n"
-    "  --mean M[,M,M]     per-channel mean subtracted (default: ImageNet's for RGB networks,\n"
-    "                     Fashion-MNIST's for grey ones)\n"
-    "  --std S[,S,S]      per-channel standard deviation divided by (default likewise)\n"
     "  --idx IMAGES LABELS  classify IDX samples (e.g. Fashion-MNIST's test set) and count how\n"
     "                     many are right\n"
-    "  --first N          how many IDX samples (default 8)\n"
+    "  --first N          how many IDX samples (default 8), or folder images (default all)\n"
     "  --save-png DIR     also write the IDX samples as PNG files\n"
+    "  --folder DIR       top-1 and top-5 accuracy of the centre crop over a folder per class\n"
+    "                     (ImageNet's validation set sorted into its 1,000 synset folders)\n"
     "  --help             this text\n";
 
 static void usage(void)
@@ -83,7 +92,7 @@ static void parse_triple(const char *text, float out[3])
 
 static options parse(int argc, char **argv)
 {
-    options o = {.top = 3, .first = 8};
+    options o = {.top = 3, .first = -1};
     if (argc == 2 && strcmp(argv[1], "--help") == 0) {
         printf("%s\n%s", USAGE, HELP);
         exit(0);
@@ -108,6 +117,10 @@ static options parse(int argc, char **argv)
             parse_triple(argv[++i], o.mean), o.have_mean = 1;
         else if (strcmp(a, "--std") == 0 && i + 1 < argc)
             parse_triple(argv[++i], o.std), o.have_std = 1;
+        else if (strcmp(a, "--preprocessing") == 0 && i + 1 < argc)
+            o.kind = argv[++i];
+        else if (strcmp(a, "--folder") == 0 && i + 1 < argc)
+            o.folder = argv[++i];
         else if (strcmp(a, "--idx") == 0 && i + 2 < argc) {
             o.idx_images = argv[++i];
             o.idx_labels = argv[++i];
@@ -116,7 +129,7 @@ static options parse(int argc, char **argv)
         else
             o.files[o.file_count++] = argv[i];
     }
-    if (o.top < 1 || o.resize < 0 || (o.file_count == 0 && o.idx_images == NULL))
+    if (o.top < 1 || o.resize < 0 || (o.file_count == 0 && !o.idx_images && !o.folder))
         usage();
     return o;
 }
@@ -178,36 +191,27 @@ static alexnet_status predict(alexnet_network *net, const alexnet_tensor *image,
 }
 
 static int classify_file(alexnet_network *net, const alexnet_config *cfg, const options *o,
-                         const char *path, float *probabilities)
+                         const alexnet_preprocessing *prep, const char *path,
+                         float *probabilities)
 {
-    alexnet_tensor *image = NULL, *resized = NULL, *crop = NULL;
-    int side = cfg->in_height > cfg->in_width ? cfg->in_height : cfg->in_width;
-    if (o->resize > 0)
-        side = o->resize;
-    else if (o->ten_crop || cfg->in_channels == 3) /* 224 -> 256, as ImageNet models are tested */
-        side = side * 8 / 7;
+    alexnet_tensor *image = NULL, *prepared = NULL;
     alexnet_status st = alexnet_image_load(&image, path, cfg->in_channels);
-    if (st == ALEXNET_OK)
-        st = alexnet_image_resize_shorter(&resized, image, side);
-    if (st == ALEXNET_OK)
-        st = alexnet_image_normalize(resized, o->mean, o->std);
-    if (st == ALEXNET_OK && o->ten_crop) {
+    if (st == ALEXNET_OK && o->ten_crop) { /* the whole resized image: the ten crops are cut next */
         int64_t classes = cfg->num_classes;
         alexnet_tensor *out = NULL;
-        st = alexnet_tensor_wrap(&out, 1, &classes, probabilities);
+        st = alexnet_image_preprocess(&prepared, image, prep, 0, 0);
         if (st == ALEXNET_OK)
-            st = alexnet_predict_ten_crop(net, resized, out);
+            st = alexnet_tensor_wrap(&out, 1, &classes, probabilities);
+        if (st == ALEXNET_OK)
+            st = alexnet_predict_ten_crop(net, prepared, out);
         alexnet_tensor_free(out);
     } else if (st == ALEXNET_OK) {
-        const int h = (int)alexnet_tensor_dim(resized, 1), w = (int)alexnet_tensor_dim(resized, 2);
-        st = alexnet_image_crop(&crop, resized, (h - cfg->in_height) / 2, (w - cfg->in_width) / 2,
-                                cfg->in_height, cfg->in_width);
+        st = alexnet_image_preprocess(&prepared, image, prep, cfg->in_height, cfg->in_width);
         if (st == ALEXNET_OK)
-            st = predict(net, crop, probabilities, cfg->num_classes);
+            st = predict(net, prepared, probabilities, cfg->num_classes);
     }
     alexnet_tensor_free(image);
-    alexnet_tensor_free(resized);
-    alexnet_tensor_free(crop);
+    alexnet_tensor_free(prepared);
     if (st != ALEXNET_OK)
         return fail(path);
     printf("%s: ", path);
@@ -216,19 +220,21 @@ static int classify_file(alexnet_network *net, const alexnet_config *cfg, const 
 }
 
 static int classify_idx(alexnet_network *net, const alexnet_config *cfg, const options *o,
-                        float *probabilities)
+                        const alexnet_preprocessing *prep, float *probabilities)
 {
     alexnet_dataset *ds = NULL;
     if (alexnet_dataset_open_idx(&ds, o->idx_images, o->idx_labels) != ALEXNET_OK)
         return fail("opening the IDX files");
     if (o->save_png && mkdir(o->save_png, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "classify: cannot create '%s': %s\n", o->save_png, strerror(errno));
+        fprintf(stderr, "alexnet-classify: cannot create '%s': %s\n", o->save_png,
+                strerror(errno));
         return 1;
     }
-    int correct = 0,
-        n = o->first < alexnet_dataset_size(ds) ? o->first : (int)alexnet_dataset_size(ds);
+    const int64_t size = alexnet_dataset_size(ds), first = o->first < 0 ? 8 : o->first;
+    const int n = (int)(first < size ? first : size);
+    int correct = 0;
     for (int i = 0; i < n; i++) {
-        alexnet_tensor *image = NULL;
+        alexnet_tensor *image = NULL, *prepared = NULL;
         int32_t label;
         if (alexnet_dataset_get(ds, i, &image, &label) != ALEXNET_OK)
             return fail("reading a sample");
@@ -238,16 +244,131 @@ static int classify_idx(alexnet_network *net, const alexnet_config *cfg, const o
             if (alexnet_image_save_png(image, path) != ALEXNET_OK)
                 return fail("writing a sample");
         }
-        if (alexnet_image_normalize(image, o->mean, o->std) != ALEXNET_OK ||
-            predict(net, image, probabilities, cfg->num_classes) != ALEXNET_OK)
+        if (alexnet_image_preprocess(&prepared, image, prep, cfg->in_height, cfg->in_width) !=
+                ALEXNET_OK ||
+            predict(net, prepared, probabilities, cfg->num_classes) != ALEXNET_OK)
             return fail("classifying");
         char buf[32];
         printf("sample %d (%s): ", i, class_label(net, label, buf, sizeof buf));
         correct += print_top(net, probabilities, cfg->num_classes, o->top) == label;
         alexnet_tensor_free(image);
+        alexnet_tensor_free(prepared);
     }
     printf("%d of %d correct\n", correct, n);
     alexnet_dataset_free(ds);
+    return 0;
+}
+
+/* Where `label` ranks among the logits of one image: 0 when it is the largest. Ties count
+ * against it, so an all-equal output is never "right". */
+static int rank_of(const float *logits, int classes, int label)
+{
+    int rank = 0;
+    for (int c = 0; c < classes; c++)
+        rank += c != label && logits[c] >= logits[label];
+    return rank;
+}
+
+enum { FOLDER_BATCH = 25 };
+
+/* Top-1 and top-5 accuracy of the centre crop over an ImageNet-style folder tree, in batches. */
+static int classify_folder(alexnet_network *net, const alexnet_config *cfg, const options *o,
+                           const alexnet_preprocessing *prep)
+{
+    alexnet_dataset *ds = NULL;
+    if (alexnet_dataset_open_folder(&ds, o->folder, cfg->in_channels) != ALEXNET_OK)
+        return fail("opening the folder");
+    if (alexnet_dataset_num_classes(ds) > cfg->num_classes) {
+        fprintf(stderr, "alexnet-classify: '%s' has %d class folders; the model knows %d\n",
+                o->folder, alexnet_dataset_num_classes(ds), cfg->num_classes);
+        alexnet_dataset_free(ds);
+        return 1;
+    }
+    const int64_t size = alexnet_dataset_size(ds);
+    const int64_t n = o->first >= 0 && o->first < size ? o->first : size;
+    const size_t image_floats = (size_t)cfg->in_channels * cfg->in_height * cfg->in_width;
+    int64_t batch_shape[4] = {FOLDER_BATCH, cfg->in_channels, cfg->in_height, cfg->in_width};
+    int64_t logit_shape[2] = {FOLDER_BATCH, cfg->num_classes};
+    alexnet_tensor *batch = NULL, *logits = NULL;
+    int32_t labels[FOLDER_BATCH];
+    int64_t top1 = 0, top5 = 0;
+    alexnet_status st = alexnet_tensor_create(&batch, 4, batch_shape);
+    if (st == ALEXNET_OK)
+        st = alexnet_tensor_create(&logits, 2, logit_shape);
+    for (int64_t begin = 0; st == ALEXNET_OK && begin < n; begin += FOLDER_BATCH) {
+        const int count = (int)(n - begin < FOLDER_BATCH ? n - begin : FOLDER_BATCH);
+        for (int i = 0; st == ALEXNET_OK && i < count; i++) {
+            alexnet_tensor *image = NULL, *prepared = NULL;
+            st = alexnet_dataset_get(ds, begin + i, &image, &labels[i]);
+            if (st == ALEXNET_OK)
+                st = alexnet_image_preprocess(&prepared, image, prep, cfg->in_height,
+                                              cfg->in_width);
+            if (st == ALEXNET_OK)
+                memcpy(alexnet_tensor_data(batch) + (size_t)i * image_floats,
+                       alexnet_tensor_data(prepared), sizeof(float) * image_floats);
+            alexnet_tensor_free(image);
+            alexnet_tensor_free(prepared);
+        }
+        alexnet_tensor *part = NULL, *part_logits = NULL;
+        batch_shape[0] = logit_shape[0] = count;
+        if (st == ALEXNET_OK)
+            st = alexnet_tensor_wrap(&part, 4, batch_shape, alexnet_tensor_data(batch));
+        if (st == ALEXNET_OK)
+            st = alexnet_tensor_wrap(&part_logits, 2, logit_shape, alexnet_tensor_data(logits));
+        if (st == ALEXNET_OK)
+            st = alexnet_network_forward(net, part, part_logits, 0);
+        for (int i = 0; st == ALEXNET_OK && i < count; i++) {
+            const int rank = rank_of(alexnet_tensor_data(logits) + (size_t)i * cfg->num_classes,
+                                     cfg->num_classes, labels[i]);
+            top1 += rank == 0;
+            top5 += rank < 5;
+        }
+        alexnet_tensor_free(part);
+        alexnet_tensor_free(part_logits);
+        if (st == ALEXNET_OK && ((begin / FOLDER_BATCH) % 40 == 39 || begin + count == n))
+            fprintf(stderr, "\r%lld of %lld images", (long long)(begin + count), (long long)n);
+    }
+    fprintf(stderr, "\n");
+    alexnet_tensor_free(batch);
+    alexnet_tensor_free(logits);
+    alexnet_dataset_free(ds);
+    if (st != ALEXNET_OK)
+        return fail(o->folder);
+    printf("%s: top-1 %.2f%%  top-5 %.2f%%  (%lld images, centre crop)\n", o->folder,
+           n ? 100.0 * (double)top1 / (double)n : 0.0, n ? 100.0 * (double)top5 / (double)n : 0.0,
+           (long long)n);
+    return 0;
+}
+
+/* What the model records, changed by the options. */
+static int preprocessing_for(const alexnet_network *net, const options *o,
+                             alexnet_preprocessing *prep)
+{
+    static const char *const KINDS[] = {"plain", "imagenet", "caffe"};
+    alexnet_preprocessing_init(prep, ALEXNET_PREPROCESSING_PLAIN);
+    if (alexnet_network_get_preprocessing(net, prep) != ALEXNET_OK)
+        return fail("reading the model's preprocessing");
+    if (o->kind) {
+        int kind = -1;
+        for (int k = 0; k < 3; k++)
+            if (strcmp(o->kind, KINDS[k]) == 0)
+                kind = k;
+        if (kind < 0) {
+            fprintf(stderr, "alexnet-classify: --preprocessing is plain, imagenet or caffe, not "
+                            "'%s'\n",
+                    o->kind);
+            return 2;
+        }
+        alexnet_preprocessing_init(prep, (alexnet_preprocessing_kind)kind);
+    }
+    if (o->resize > 0) {
+        prep->resize = prep->resize == ALEXNET_RESIZE_NONE ? ALEXNET_RESIZE_SHORTER : prep->resize;
+        prep->resize_side = o->resize;
+    }
+    if (o->have_mean)
+        memcpy(prep->mean, o->mean, sizeof prep->mean);
+    if (o->have_std)
+        memcpy(prep->std, o->std, sizeof prep->std);
     return 0;
 }
 
@@ -260,19 +381,15 @@ int main(int argc, char **argv)
     alexnet_config cfg;
     alexnet_config_init(&cfg, ALEXNET_ARCH_MINI);
     alexnet_network_get_config(net, &cfg);
-    const float grey_mean[3] = {0.2860f, 0.2860f, 0.2860f},
-                grey_std[3] = {0.3530f, 0.3530f, 0.3530f};
-    const float rgb_mean[3] = {0.485f, 0.456f, 0.406f}, rgb_std[3] = {0.229f, 0.224f, 0.225f};
-    if (!o.have_mean)
-        memcpy(o.mean, cfg.in_channels == 1 ? grey_mean : rgb_mean, sizeof o.mean);
-    if (!o.have_std)
-        memcpy(o.std, cfg.in_channels == 1 ? grey_std : rgb_std, sizeof o.std);
+    alexnet_preprocessing prep;
+    int status = preprocessing_for(net, &o, &prep);
     float *probabilities = malloc(sizeof(float) * (size_t)cfg.num_classes);
-    int status = 0;
-    if (o.idx_images)
-        status |= classify_idx(net, &cfg, &o, probabilities);
-    for (int i = 0; i < o.file_count; i++)
-        status |= classify_file(net, &cfg, &o, o.files[i], probabilities);
+    if (status == 0 && o.idx_images)
+        status |= classify_idx(net, &cfg, &o, &prep, probabilities);
+    if (status == 0 && o.folder)
+        status |= classify_folder(net, &cfg, &o, &prep);
+    for (int i = 0; status < 2 && i < o.file_count; i++)
+        status |= classify_file(net, &cfg, &o, &prep, o.files[i], probabilities);
     free(probabilities);
     free(o.files);
     alexnet_network_free(net);

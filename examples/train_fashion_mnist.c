@@ -306,13 +306,22 @@ int main(int argc, char **argv)
     alexnet_config_init(&cfg, ALEXNET_ARCH_MINI);
     alexnet_network_get_config(net, &cfg);
 
-    /* Fashion-MNIST's mean and std; training pads, crops back to 28 and mirrors. */
+    /* Fashion-MNIST's mean and std; training pads, crops back to 28 and mirrors. The model file
+     * records them, so that alexnet-classify prepares any image as training did. */
+    alexnet_preprocessing prep;
+    alexnet_preprocessing_init(&prep, ALEXNET_PREPROCESSING_PLAIN);
+    prep.resize = ALEXNET_RESIZE_SHORTER;
+    prep.resize_side = cfg.in_height;
+    prep.mean[0] = 0.2860f;
+    prep.std[0] = 0.3530f;
+    if (alexnet_network_set_preprocessing(net, &prep) != ALEXNET_OK)
+        return fail("preprocessing");
     alexnet_loader_config lc;
     alexnet_loader_config_init(&lc, cfg.in_channels, cfg.in_height, cfg.in_width);
     lc.batch_size = o.batch;
     lc.seed = o.seed;
-    lc.mean[0] = 0.2860f;
-    lc.std[0] = 0.3530f;
+    lc.mean[0] = prep.mean[0];
+    lc.std[0] = prep.std[0];
     if (o.augment) {
         lc.random_crop = o.pad > 0;
         lc.pad = o.pad;

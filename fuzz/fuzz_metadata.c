@@ -1,5 +1,5 @@
 /* The JSON metadata of model files, read directly: the configuration, the optimizer state, class
- * names and the decimal counters, each over the same text. Properties: OK or FORMAT only (the
+ * names, the preprocessing and the decimal counters, each over the same text. Properties: OK or FORMAT only (the
  * class-name reader may also run out of memory, never for these sizes); what is accepted is in
  * range. */
 #include "fuzz_target.h"
@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_REQUIRE(st == ALEXNET_OK || st == ALEXNET_ERR_FORMAT);
     if (st == ALEXNET_OK)
         FUZZ_REQUIRE(cfg.in_channels >= 1 && cfg.in_height >= 1 && cfg.num_classes >= 1 &&
-                     cfg.dropout >= 0.0f && cfg.dropout < 1.0f);
+                     cfg.dropout >= 0.0f && cfg.dropout < 1.0f && cfg.lrn_k > 0.0f &&
+                     cfg.lrn_size >= 1 && (cfg.pool_ceil == 0 || cfg.pool_ceil == 1));
 
     optimizer_state opt;
     st = metadata_optimizer_from_json("fuzz", "input", text, &opt);
@@ -30,6 +31,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == ALEXNET_OK)
         FUZZ_REQUIRE(opt.steps >= 0 && opt.epochs >= 0 && opt.bad_epochs >= 0 &&
                      opt.bad_epochs < opt.schedule.patience && opt.sgd.learning_rate > 0.0f);
+
+    alexnet_preprocessing prep;
+    for (int channels = 1; channels <= 3; channels += 2) {
+        st = metadata_preprocessing_from_json("fuzz", "input", text, channels, &prep);
+        FUZZ_REQUIRE(st == ALEXNET_OK || st == ALEXNET_ERR_FORMAT);
+        if (st == ALEXNET_OK)
+            FUZZ_REQUIRE(prep.scale > 0.0f && prep.std[0] > 0.0f && prep.std[2] > 0.0f &&
+                         (unsigned)prep.resize <= ALEXNET_RESIZE_SQUARE &&
+                         (prep.bgr == 0 || channels == 3));
+    }
 
     char **names = NULL;
     for (int count = 1; count <= 10; count += 9) {

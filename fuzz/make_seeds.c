@@ -156,6 +156,22 @@ static void metadata_seeds(alexnet_network *net, alexnet_optimizer *opt)
         write_seed("metadata", name, text, strlen(text));
         free(text);
     }
+    alexnet_config caffe; /* a format 2 configuration */
+    alexnet_config_init(&caffe, ALEXNET_ARCH_PAPER);
+    caffe.pool_ceil = 1;
+    caffe.lrn_alpha = 1e-4f;
+    caffe.lrn_k = 1.0f;
+    char *caffe_text = metadata_config_to_json(&caffe);
+    write_seed("metadata", "config-caffe", caffe_text, strlen(caffe_text));
+    free(caffe_text);
+    for (int kind = ALEXNET_PREPROCESSING_PLAIN; kind <= ALEXNET_PREPROCESSING_CAFFE; kind++) {
+        alexnet_preprocessing p;
+        alexnet_preprocessing_init(&p, (alexnet_preprocessing_kind)kind);
+        char *text = metadata_preprocessing_to_json(&p), name[32];
+        snprintf(name, sizeof name, "preprocessing-%d", kind);
+        write_seed("metadata", name, text, strlen(text));
+        free(text);
+    }
     for (int kind = ALEXNET_SCHEDULE_CONSTANT; kind <= ALEXNET_SCHEDULE_PLATEAU; kind++) {
         alexnet_schedule_config s;
         alexnet_schedule_config_init(&s, (alexnet_schedule_kind)kind);

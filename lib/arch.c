@@ -52,7 +52,8 @@ static const char *const TORCH_CONV[5] = {"features.0", "features.3", "features.
                                           "features.10"};
 static const char *const TORCH_FC[3] = {"classifier.1", "classifier.4", "classifier.6"};
 
-/* The paper's LRN constants in the PyTorch convention (alpha is divided by the size). */
+/* The paper's LRN constants in the PyTorch convention (alpha is divided by the size): the
+ * defaults of the config's lrn_* fields. */
 static const int LRN_SIZE = 5;
 static const float LRN_ALPHA = 5e-4f, LRN_BETA = 0.75f, LRN_K = 2.0f;
 
@@ -93,6 +94,26 @@ void arch_defaults(alexnet_config *cfg, alexnet_arch arch)
     cfg->num_classes = a->classes;
     cfg->dropout = 0.5f;
     cfg->init = ALEXNET_INIT_PAPER;
+    cfg->pool_ceil = 0;
+    cfg->lrn_size = LRN_SIZE;
+    cfg->lrn_alpha = LRN_ALPHA;
+    cfg->lrn_beta = LRN_BETA;
+    cfg->lrn_k = LRN_K;
+}
+
+bool arch_uses_format_2(const alexnet_config *cfg)
+{
+    return cfg->pool_ceil != 0 || (arch_has_lrn(cfg->arch) &&
+                                   (cfg->lrn_size != LRN_SIZE || cfg->lrn_alpha != LRN_ALPHA ||
+                                    cfg->lrn_beta != LRN_BETA || cfg->lrn_k != LRN_K));
+}
+
+bool arch_has_lrn(alexnet_arch arch)
+{
+    for (int i = 0; i < 5; i++)
+        if (ARCHS[arch].conv[i].lrn)
+            return true;
+    return false;
 }
 
 bool arch_accepts_any_size(alexnet_arch arch)
@@ -171,10 +192,10 @@ static void build(builder *b)
         if (c->lrn) {
             l = add(b, &lrn_ops, "lrn", i + 1);
             if (l) {
-                l->lrn.size = LRN_SIZE;
-                l->lrn.alpha = LRN_ALPHA;
-                l->lrn.beta = LRN_BETA;
-                l->lrn.k = LRN_K;
+                l->lrn.size = cfg->lrn_size;
+                l->lrn.alpha = cfg->lrn_alpha;
+                l->lrn.beta = cfg->lrn_beta;
+                l->lrn.k = cfg->lrn_k;
             }
             finish(b, l);
         }
@@ -183,6 +204,7 @@ static void build(builder *b)
             if (l) { /* overlapping pooling, section 3.4 */
                 l->pool.kernel = 3;
                 l->pool.stride = 2;
+                l->pool.ceil = cfg->pool_ceil;
             }
             finish(b, l);
         }

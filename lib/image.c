@@ -262,15 +262,20 @@ alexnet_status alexnet_image_normalize(alexnet_tensor *image, const float *mean,
             return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
                              "%s: channel %d has mean %g and std %g; std must be finite and > 0",
                              fn, c, (double)mean[c], (double)std[c]);
-    const size_t plane = (size_t)h * w;
+    image_normalize_planes(image->data, planes, channels, (size_t)h * w, 1.0f, mean, std);
+    return ALEXNET_OK;
+}
+
+void image_normalize_planes(float *data, int64_t planes, int channels, size_t plane, float scale,
+                            const float *mean, const float *std)
+{
     for (int64_t p = 0; p < planes; p++) {
         const int c = (int)(p % channels);
         const float m = mean[c], inv = 1.0f / std[c];
-        float *data = image->data + (size_t)p * plane;
+        float *x = data + (size_t)p * plane;
         for (size_t i = 0; i < plane; i++)
-            data[i] = (data[i] - m) * inv;
+            x[i] = (x[i] * scale - m) * inv;
     }
-    return ALEXNET_OK;
 }
 
 void image_color_jitter_into(float *data, size_t plane, const alexnet_color_pca *pca,

@@ -51,6 +51,11 @@ bool image_resize_into(const float *src, int channels, int h, int w, float *dst,
                        int out_w);
 
 /* The size whose shorter side is `side`, keeping the aspect ratio. */
+/* x <- (x * scale - mean[c]) / std[c] over `planes` planes of `plane` floats, channel c = plane
+ * index mod `channels` (alexnet_image_normalize with scale 1, and alexnet_image_preprocess). */
+void image_normalize_planes(float *data, int64_t planes, int channels, size_t plane, float scale,
+                            const float *mean, const float *std);
+
 void image_shorter_side_size(int h, int w, int side, int *out_h, int *out_w);
 
 /* Adds the PCA colour shift for alpha to an RGB image. */

@@ -70,6 +70,7 @@ struct layer {
         } lrn;
         struct {
             int kernel, stride;
+            int ceil; /* output size rounded up, the last window clipped (Caffe) */
         } pool;
         struct {
             int out_h, out_w;

@@ -1,7 +1,9 @@
-/* Overlapping max pooling (the paper's 3x3 windows at stride 2), no padding, floor rounding as in
- * PyTorch's MaxPool2d. Ties go to the first maximum in row-major order and a NaN wins, exactly as
- * PyTorch chooses, so gradients are routed to the same element. Forward keeps the winning input
- * position of every output for backward. Work is split over (image, channel) planes. */
+/* Overlapping max pooling (the paper's 3x3 windows at stride 2), no padding. The output size
+ * rounds down, as PyTorch's MaxPool2d, or with `ceil` up, as Caffe (and ceil_mode): the last
+ * window then hangs over the border and takes the maximum of what it covers. Ties go to the first
+ * maximum in row-major order and a NaN wins, exactly as PyTorch chooses, so gradients are routed
+ * to the same element. Forward keeps the winning input position of every output for backward.
+ * Work is split over (image, channel) planes. */
 #include "layer.h"
 #include "parallel.h"
 
@@ -10,10 +12,12 @@
 
 static bool maxpool_output_shape(const layer *l, shape in, shape *out)
 {
-    const int k = l->pool.kernel, s = l->pool.stride;
+    const int k = l->pool.kernel, s = l->pool.stride, round_up = l->pool.ceil ? s - 1 : 0;
     if (in.h < k || in.w < k)
         return false;
-    *out = (shape){in.c, (in.h - k) / s + 1, (in.w - k) / s + 1};
+    /* Without padding every window starts inside the input, so rounding up needs no check that
+     * the last one does (PyTorch's and Caffe's rule). */
+    *out = (shape){in.c, (in.h - k + round_up) / s + 1, (in.w - k + round_up) / s + 1};
     return true;
 }
 
@@ -30,29 +34,34 @@ typedef struct pool_job {
 
 /* One output row: the window's first element, then each further offset (i, j) in row-major order
  * replaces it where it is greater or NaN. The loops run along the output row without branches, so
- * they vectorize; an element-by-element scan mispredicts on every other comparison. */
-static void maxpool_row(const float *in, int W, int k, int s, int oy, int OW, float *out,
+ * they vectorize; an element-by-element scan mispredicts on every other comparison. A window that
+ * hangs over the border (ceil rounding) skips the offsets past it: rows past H entirely, and
+ * column offset j in the outputs whose column ox * s + j is past W. */
+static void maxpool_row(const float *in, int H, int W, int k, int s, int oy, int OW, float *out,
                         int32_t *arg)
 {
     const int first = oy * s * W;
+    const int rows = H - oy * s < k ? H - oy * s : k;
     for (int ox = 0; ox < OW; ox++)
         out[ox] = in[first + ox * s];
     if (arg)
         for (int ox = 0; ox < OW; ox++)
             arg[ox] = first + ox * s;
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < rows; i++)
         for (int j = i == 0 ? 1 : 0; j < k; j++) {
             const int at = (oy * s + i) * W + j;
             const float *row = in + at;
+            const int inside = (W - 1 - j) / s + 1; /* outputs whose column ox * s + j < W */
+            const int n = inside < OW ? inside : OW;
             if (arg) {
-                for (int ox = 0; ox < OW; ox++) {
+                for (int ox = 0; ox < n; ox++) {
                     const float v = row[ox * s];
                     const bool take = v > out[ox] || isnan(v);
                     out[ox] = take ? v : out[ox];
                     arg[ox] = take ? at + ox * s : arg[ox];
                 }
             } else {
-                for (int ox = 0; ox < OW; ox++) {
+                for (int ox = 0; ox < n; ox++) {
                     const float v = row[ox * s];
                     out[ox] = v > out[ox] || isnan(v) ? v : out[ox];
                 }
@@ -73,7 +82,7 @@ static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int pa
         float *out = call->out + (size_t)p * OH * OW;
         int32_t *arg = call->aux ? (int32_t *)call->aux + (size_t)p * OH * OW : NULL;
         for (int oy = 0; oy < OH; oy++)
-            maxpool_row(in, W, k, s, oy, OW, out + oy * OW, arg ? arg + oy * OW : NULL);
+            maxpool_row(in, H, W, k, s, oy, OW, out + oy * OW, arg ? arg + oy * OW : NULL);
     }
 }
 

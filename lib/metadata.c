@@ -64,12 +64,9 @@ static void field_int(field_reader *r, json_t *object, const char *key, int lo, 
 
 /* A number that a float holds (finite, at most FLT_MAX in size), or null where `null_value` is
  * not NaN. */
-static void field_float(field_reader *r, json_t *object, const char *key, float null_value,
+static void value_float(field_reader *r, const char *key, json_t *value, float null_value,
                         float *out)
 {
-    json_t *value = field_get(r, object, key);
-    if (value == NULL)
-        return;
     if (json_is_null(value) && !isnan(null_value)) {
         *out = null_value;
         return;
@@ -83,6 +80,14 @@ static void field_float(field_reader *r, json_t *object, const char *key, float 
         return;
     }
     *out = (float)v;
+}
+
+static void field_float(field_reader *r, json_t *object, const char *key, float null_value,
+                        float *out)
+{
+    json_t *value = field_get(r, object, key);
+    if (value != NULL)
+        value_float(r, key, value, null_value, out);
 }
 
 static void field_key(field_reader *r, json_t *object, const char *key, const char *const *keys,
@@ -133,6 +138,12 @@ char *metadata_config_to_json(const alexnet_config *cfg)
                           "in_channels", cfg->in_channels, "in_height", cfg->in_height, "in_width",
                           cfg->in_width, "num_classes", cfg->num_classes, "dropout",
                           (double)cfg->dropout, "init", INIT_KEYS[cfg->init]);
+    if (o != NULL && arch_uses_format_2(cfg) &&
+        json_object_set_new(o, "pool_ceil", json_integer(cfg->pool_ceil)) == 0)
+        json_object_set_new(o, "lrn",
+                            json_pack("{s:i, s:f, s:f, s:f}", "size", cfg->lrn_size, "alpha",
+                                      (double)cfg->lrn_alpha, "beta", (double)cfg->lrn_beta, "k",
+                                      (double)cfg->lrn_k));
     return dump_and_release(o);
 }
 
@@ -159,6 +170,18 @@ alexnet_status metadata_config_from_json(const char *fn, const char *path, const
     field_int(&r, o, "num_classes", INT_MIN, &read.num_classes);
     field_float(&r, o, "dropout", NAN, &read.dropout);
     field_key(&r, o, "init", INIT_KEYS, 2, &init);
+    /* Format 2 fields: absent means the defaults just set. */
+    if (r.status == ALEXNET_OK && json_object_get(o, "pool_ceil"))
+        field_int(&r, o, "pool_ceil", INT_MIN, &read.pool_ceil);
+    json_t *lrn = r.status == ALEXNET_OK ? json_object_get(o, "lrn") : NULL;
+    if (lrn != NULL) {
+        field_reader lr = {fn, path, "alexnet.config.lrn", ALEXNET_OK};
+        field_int(&lr, lrn, "size", INT_MIN, &read.lrn_size);
+        field_float(&lr, lrn, "alpha", NAN, &read.lrn_alpha);
+        field_float(&lr, lrn, "beta", NAN, &read.lrn_beta);
+        field_float(&lr, lrn, "k", NAN, &read.lrn_k);
+        r.status = lr.status;
+    }
     json_decref(o);
     if (r.status != ALEXNET_OK)
         return r.status;
@@ -233,6 +256,65 @@ alexnet_status metadata_optimizer_from_json(const char *fn, const char *path, co
     s.steps = steps;
     s.epochs = epochs;
     *out = s;
+    return ALEXNET_OK;
+}
+
+/* ---- preprocessing ------------------------------------------------------------------------- */
+
+static const char *const RESIZE_KEYS[] = {"none", "shorter", "square"};
+static const char *const CHANNEL_ORDER_KEYS[] = {"rgb", "bgr"};
+
+char *metadata_preprocessing_to_json(const alexnet_preprocessing *p)
+{
+    return dump_and_release(json_pack(
+        "{s:s, s:i, s:s, s:f, s:[f, f, f], s:[f, f, f]}", "resize", RESIZE_KEYS[p->resize], "side",
+        p->resize_side, "channels", CHANNEL_ORDER_KEYS[p->bgr], "scale", (double)p->scale, "mean",
+        (double)p->mean[0], (double)p->mean[1], (double)p->mean[2], "std", (double)p->std[0],
+        (double)p->std[1], (double)p->std[2]));
+}
+
+/* Three floats of a JSON array field. */
+static void field_triple(field_reader *r, json_t *object, const char *key, float out[3])
+{
+    json_t *list = field_get(r, object, key);
+    if (r->status != ALEXNET_OK)
+        return;
+    if (!json_is_array(list) || json_array_size(list) != 3) {
+        r->status = error_set(ALEXNET_ERR_FORMAT, "%s: '%s': %s field '%s' is not a list of 3 numbers",
+                              r->fn, r->path, r->what, key);
+        return;
+    }
+    for (size_t c = 0; c < 3 && r->status == ALEXNET_OK; c++)
+        value_float(r, key, json_array_get(list, c), NAN, &out[c]);
+}
+
+alexnet_status metadata_preprocessing_from_json(const char *fn, const char *path, const char *text,
+                                                int channels, alexnet_preprocessing *p)
+{
+    field_reader r = {fn, path, "alexnet.preprocessing", ALEXNET_OK};
+    json_t *o = parse_object(&r, text);
+    alexnet_preprocessing read;
+    alexnet_preprocessing_init(&read, ALEXNET_PREPROCESSING_PLAIN);
+    int resize = 0, bgr = 0;
+    field_key(&r, o, "resize", RESIZE_KEYS, 3, &resize);
+    field_int(&r, o, "side", INT_MIN, &read.resize_side);
+    field_key(&r, o, "channels", CHANNEL_ORDER_KEYS, 2, &bgr);
+    field_float(&r, o, "scale", NAN, &read.scale);
+    field_triple(&r, o, "mean", read.mean);
+    field_triple(&r, o, "std", read.std);
+    json_decref(o);
+    if (r.status != ALEXNET_OK)
+        return r.status;
+    read.resize = (alexnet_resize_mode)resize;
+    read.bgr = bgr;
+    if (preprocessing_resolve(fn, &read, p) != ALEXNET_OK)
+        return error_prefix(ALEXNET_ERR_FORMAT, "%s: '%s' holds an invalid alexnet.preprocessing",
+                            fn, path);
+    if (p->bgr && channels != 3)
+        return error_set(ALEXNET_ERR_FORMAT,
+                         "%s: '%s': alexnet.preprocessing asks for BGR input of a network of %d "
+                         "input channel(s)",
+                         fn, path, channels);
     return ALEXNET_OK;
 }
 

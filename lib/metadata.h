@@ -47,6 +47,15 @@ alexnet_status metadata_class_names_from_json(const char *fn, const char *path, 
                                               int count, char ***names);
 void metadata_class_names_free(char **names, int count);
 
+/* How the network's images are prepared ("alexnet.preprocessing"), as JSON (release with free);
+ * NULL when memory ran out. */
+char *metadata_preprocessing_to_json(const alexnet_preprocessing *p);
+
+/* Reads and validates a preprocessing record (the rules of alexnet_network_set_preprocessing for
+ * a network of `channels` input channels). */
+alexnet_status metadata_preprocessing_from_json(const char *fn, const char *path, const char *text,
+                                                int channels, alexnet_preprocessing *p);
+
 /* A decimal counter of 1 to 20 digits that fits in 64 bits; false for anything else. */
 bool metadata_parse_u64(const char *text, uint64_t *value);
 

@@ -42,6 +42,18 @@ static alexnet_status check_range(const char *fn, const char *field, long long v
     return ALEXNET_OK;
 }
 
+/* lo is allowed when lo_included; hi always. NaN fails. */
+static alexnet_status check_float_range(const char *fn, const char *field, float value, float lo,
+                                        float hi, bool lo_included)
+{
+    if (!((lo_included ? value >= lo : value > lo) && value <= hi))
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         lo_included ? "%s: config.%s is %g; it must be from %g to %g"
+                                     : "%s: config.%s is %g; it must be above %g and at most %g",
+                         fn, field, (double)value, (double)lo, (double)hi);
+    return ALEXNET_OK;
+}
+
 alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
                                       alexnet_config *full)
 {
@@ -65,6 +77,12 @@ alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
                          "%s: config.dropout is %g; it must be in [0, 1)", fn,
                          (double)full->dropout);
+    if ((st = check_range(fn, "pool_ceil", full->pool_ceil, 0, 1)) ||
+        (st = check_range(fn, "lrn_size", full->lrn_size, 1, 15)) ||
+        (st = check_float_range(fn, "lrn_alpha", full->lrn_alpha, 0.0f, 1.0f, true)) ||
+        (st = check_float_range(fn, "lrn_beta", full->lrn_beta, 0.0f, 4.0f, true)) ||
+        (st = check_float_range(fn, "lrn_k", full->lrn_k, 0.0f, 1000.0f, false)))
+        return st;
     return ALEXNET_OK;
 }
 

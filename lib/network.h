@@ -55,6 +55,8 @@ struct alexnet_network {
     bool backward_ready; /* the last forward was a training forward */
     uint64_t step;       /* training forwards so far: names the dropout draws */
     char **class_names;  /* num_classes names, or NULL */
+    alexnet_preprocessing preprocessing; /* how images are prepared, when has_preprocessing */
+    bool has_preprocessing;
 };
 
 /* Checks a config (fields beyond cfg->struct_size take the arch's defaults) into `full`. */
@@ -78,6 +80,20 @@ int arch_min_input(const alexnet_config *cfg);
 
 /* Input sizes other than the configured one are accepted (adaptive pooling). */
 bool arch_accepts_any_size(alexnet_arch arch);
+
+/* The architecture has LRN layers, so the config's lrn_* fields matter. */
+bool arch_has_lrn(alexnet_arch arch);
+
+/* The config departs from what format 1 files can say (ceil pooling, another LRN): its file must
+ * be written in format 2, which libalexnet 1.0 refuses instead of misreading. */
+bool arch_uses_format_2(const alexnet_config *cfg);
+
+/* Checks a preprocessing struct (fields beyond its struct_size are refused; preprocess.c). */
+alexnet_status preprocessing_resolve(const char *fn, const alexnet_preprocessing *p,
+                                     alexnet_preprocessing *full);
+
+/* The preprocessing of a network that records none: ImageNet's for RGB, plain for grey. */
+void preprocessing_default(const alexnet_config *cfg, alexnet_preprocessing *p);
 
 /* Initial parameter values per the config's init scheme. */
 void network_init_params(alexnet_network *net);

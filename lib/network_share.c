@@ -33,6 +33,8 @@ alexnet_status alexnet_network_share(alexnet_network **out, const alexnet_networ
         p->owner = &net->layers[p->owner - source->layers];
         p->grad.data = NULL;
     }
+    net->preprocessing = source->preprocessing;
+    net->has_preprocessing = source->has_preprocessing;
     net->is_share = true;
     net->weights = weights_retain(source->weights);
     if (source->class_names != NULL) {

@@ -23,7 +23,9 @@
 
 #define MOMENTUM_PREFIX "optimizer."
 #define MOMENTUM_SUFFIX ".momentum"
-static const char FORMAT_VERSION[] = "1";
+/* Format 2 is format 1 whose alexnet.config may hold "pool_ceil" and "lrn"; files are written in
+ * format 1 unless the network uses them, so that libalexnet 1.0 reads every file it can. */
+static const char FORMAT_VERSION[] = "1", FORMAT_VERSION_2[] = "2";
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
@@ -59,11 +61,16 @@ static alexnet_status write_network(FILE *file, void *ctx)
     char *config = metadata_config_to_json(&net->config);
     char *classes = net->class_names ? metadata_class_names_to_json(net) : NULL;
     char *optimizer = job->opt ? metadata_optimizer_to_json(job->opt) : NULL;
+    char *preprocessing =
+        net->has_preprocessing ? metadata_preprocessing_to_json(&net->preprocessing) : NULL;
     alexnet_status st;
-    if (config == NULL || (job->opt && optimizer == NULL) || (net->class_names && !classes)) {
+    if (config == NULL || (job->opt && optimizer == NULL) || (net->class_names && !classes) ||
+        (net->has_preprocessing && !preprocessing)) {
         st = error_set(ALEXNET_ERR_OUT_OF_MEMORY, "out of memory for the metadata");
     } else {
-        st_metadata meta[6] = {{"alexnet.format", FORMAT_VERSION},
+        st_metadata meta[7] = {{"alexnet.format", arch_uses_format_2(&net->config)
+                                                      ? FORMAT_VERSION_2
+                                                      : FORMAT_VERSION},
                                {"alexnet.config", config},
                                {"alexnet.seed", seed},
                                {"alexnet.step", step}};
@@ -72,11 +79,14 @@ static alexnet_status write_network(FILE *file, void *ctx)
             meta[entries_meta++] = (st_metadata){"alexnet.classes", classes};
         if (optimizer)
             meta[entries_meta++] = (st_metadata){"alexnet.optimizer", optimizer};
+        if (preprocessing)
+            meta[entries_meta++] = (st_metadata){"alexnet.preprocessing", preprocessing};
         st = safetensors_write(file, entries, (size_t)count, meta, entries_meta);
     }
     free(config);
     free(classes);
     free(optimizer);
+    free(preprocessing);
     return st;
 }
 
@@ -333,6 +343,8 @@ typedef struct file_contents {
     bool has_optimizer;
     optimizer_state optimizer;
     char **class_names;
+    alexnet_preprocessing preprocessing;
+    bool has_preprocessing;
     uint64_t step;
 } file_contents;
 
@@ -358,10 +370,10 @@ static alexnet_status read_contents(const char *fn, const char *path, const safe
                          "for a PyTorch state_dict, create the network and call "
                          "alexnet_network_load_weights",
                          fn, path);
-    if (strcmp(format, FORMAT_VERSION) != 0)
+    if (strcmp(format, FORMAT_VERSION) != 0 && strcmp(format, FORMAT_VERSION_2) != 0)
         return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s' is in format %.16s; this libalexnet reads format %s", fn, path,
-                         format, FORMAT_VERSION);
+                         "%s: '%s' is in format %.16s; this libalexnet reads formats %s and %s",
+                         fn, path, format, FORMAT_VERSION, FORMAT_VERSION_2);
     uint64_t seed = 0;
     if (!metadata_parse_u64(safetensors_metadata(st, "alexnet.seed"), &seed) ||
         !metadata_parse_u64(safetensors_metadata(st, "alexnet.step"), &c->step))
@@ -403,6 +415,12 @@ static alexnet_status read_contents(const char *fn, const char *path, const safe
     if (status == ALEXNET_OK && classes != NULL)
         status = metadata_class_names_from_json(fn, path, classes, c->net->config.num_classes,
                                                 &c->class_names);
+    const char *preprocessing = safetensors_metadata(st, "alexnet.preprocessing");
+    if (status == ALEXNET_OK && preprocessing != NULL) {
+        status = metadata_preprocessing_from_json(fn, path, preprocessing,
+                                                  c->net->config.in_channels, &c->preprocessing);
+        c->has_preprocessing = status == ALEXNET_OK;
+    }
     if (status != ALEXNET_OK)
         contents_free(c);
     return status;
@@ -415,6 +433,8 @@ static void finish_contents(file_contents *c, alexnet_optimizer *o, alexnet_netw
 {
     c->net->step = c->step;
     c->net->class_names = c->class_names;
+    c->net->preprocessing = c->preprocessing;
+    c->net->has_preprocessing = c->has_preprocessing;
     if (o != NULL) {
         o->steps = c->optimizer.steps;
         o->epochs = c->optimizer.epochs;

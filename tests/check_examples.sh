@@ -39,6 +39,34 @@ fi
 grep -q "missing.png" "$tmp/err.txt"
 "$build/examples/alexnet-classify" --help | grep -q "^usage: alexnet-classify MODEL"
 
+# The model records Fashion-MNIST's mean and std (alexnet.preprocessing), and --folder measures
+# top-1 / top-5 over a folder per class as alexnet-classify finds them one by one: 100 test
+# images sorted into folders c0..c9, against the same images through --idx --top 5.
+"$build/examples/alexnet-classify" "$run/model.safetensors" --idx "$data/t10k-images-idx3-ubyte.gz" \
+    "$data/t10k-labels-idx1-ubyte.gz" --first 100 --top 5 --save-png "$tmp/hundred" >"$tmp/five.txt"
+"$python" - "$tmp" <<'PY'
+import os, re, sys
+tmp = sys.argv[1]
+names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+         "Bag", "Ankle boot"]
+top1 = top5 = 0
+for line in open(f"{tmp}/five.txt"):
+    m = re.match(r"sample (\d+) \((.*?)\): (.*)", line)
+    if not m:
+        continue
+    label = names.index(m.group(2))
+    shown = re.findall(r"\d\. (.+?) [0-9.]+%", m.group(3))
+    top1 += shown[0] == m.group(2)
+    top5 += m.group(2) in shown
+    os.makedirs(f"{tmp}/tree/c{label}", exist_ok=True)
+    os.rename(f"{tmp}/hundred/{m.group(1)}.png", f"{tmp}/tree/c{label}/{int(m.group(1)):03d}.png")
+assert len(os.listdir(f"{tmp}/tree")) == 10, "the first 100 test images lack a class"
+open(f"{tmp}/expected.txt", "w").write(f"top-1 {top1:.2f}%  top-5 {top5:.2f}%  (100 images")
+PY
+"$build/examples/alexnet-classify" "$run/model.safetensors" --folder "$tmp/tree" | tee "$tmp/folder.txt"
+grep -qF "$(cat "$tmp/expected.txt")" "$tmp/folder.txt" ||
+    { echo "--folder disagrees with classifying the images one by one: $(cat "$tmp/expected.txt")"; exit 1; }
+
 "$python" "$src/examples/plot_training.py" "$run"
 [ -s "$run/training.png" ]
 echo "examples ran end to end"

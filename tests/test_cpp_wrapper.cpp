@@ -251,6 +251,14 @@ START_TEST(the_wrapper_covers_the_c_api)
     ck_assert_float_eq_tol(flipped.data()[0], (loaded.data()[15] - 0.5f) / 2.0f, 1e-6f);
     expect_error([&] { alexnet::image_normalize(flipped, {0.5f}, {1.0f}); }, ALEXNET_ERR_SHAPE,
                  "3 channels");
+    const alexnet_preprocessing caffe = alexnet::preprocessing(ALEXNET_PREPROCESSING_CAFFE);
+    alexnet::Tensor prepared = alexnet::image_preprocess(loaded, caffe, 10, 10);
+    ck_assert_int_eq(prepared.dim(1), 10);
+    ck_assert_float_eq_tol(prepared.data()[0],
+                           alexnet::image_preprocess(loaded, caffe, 0, 0).data()[256 * 123 + 123],
+                           1e-4f);
+    expect_error([&] { alexnet::image_preprocess(loaded, caffe, 0, 3); },
+                 ALEXNET_ERR_INVALID_ARGUMENT, "the crop 0x3");
     alexnet::Tensor other = rgb_image(12, 16, 0.3f);
     const alexnet_color_pca pca = alexnet::color_pca_fit({&image, &other});
     ck_assert(pca.eigenvalues[0] > pca.eigenvalues[1]);
@@ -295,6 +303,14 @@ START_TEST(the_wrapper_covers_the_c_api)
 
     // Parameters, class names, ten-crop, and a checkpoint that resumes.
     Model m(7);
+    ck_assert_int_eq(m.net.preprocessing().resize_side, m.net.config().in_height);
+    alexnet_preprocessing grey = alexnet::preprocessing(ALEXNET_PREPROCESSING_PLAIN);
+    grey.mean[0] = 0.5f;
+    m.net.set_preprocessing(&grey);
+    ck_assert_float_eq(m.net.preprocessing().mean[0], 0.5f);
+    ck_assert_int_eq(m.net.prepare(alexnet::image_load(root + "/image.png", 1)).dim(1),
+                     m.net.config().in_height);
+    m.net.set_preprocessing(nullptr);
     ck_assert_int_eq(m.net.param_count(), 16);
     ck_assert(m.net.param_name(15) == std::string("fc8.bias"));
     const std::vector<int32_t> labels8 = {0, 1, 2, 3, 4, 5, 6, 7};

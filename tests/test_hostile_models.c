@@ -157,6 +157,69 @@ START_TEST(numbers_are_read_at_full_width_and_range_checked)
 }
 END_TEST
 
+/* The fields of format 2 and the preprocessing record get the same checks. */
+START_TEST(caffe_fields_and_preprocessing_are_range_checked)
+{
+    alexnet_optimizer *opt = NULL;
+    alexnet_network *trained = trained_mini(&opt);
+    alexnet_config cfg;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    ck_assert_ok(alexnet_network_get_config(trained, &cfg));
+    cfg.pool_ceil = 1;
+    cfg.lrn_k = 1.5f;
+    alexnet_network *net = NULL;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 3));
+    alexnet_preprocessing p;
+    ck_assert_ok(alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_PLAIN));
+    p.resize = ALEXNET_RESIZE_SHORTER;
+    p.resize_side = 32;
+    ck_assert_ok(alexnet_network_set_preprocessing(net, &p));
+    char source[512];
+    snprintf(source, sizeof source, "%s", in_dir("format2.safetensors"));
+    ck_assert_ok(alexnet_network_save(net, source));
+    alexnet_network_free(net);
+    alexnet_network_free(trained);
+    alexnet_optimizer_free(opt);
+    ck_assert_ok(alexnet_network_load(&net, source));
+    alexnet_network_free(net);
+
+    /* key, inner object, field, value written, phrase of the refusal */
+    static const char *const cases[][5] = {
+        {"alexnet.config", NULL, "pool_ceil", "2", "config.pool_ceil is 2"},
+        {"alexnet.config", "lrn", "size", "4294967301", "'size' is 4294967301"},
+        {"alexnet.config", "lrn", "k", "0", "config.lrn_k is 0"},
+        {"alexnet.config", "lrn", "beta", "\"high\"", "'beta' must be a finite number"},
+        {"alexnet.format", NULL, NULL, "3", "reads formats 1 and 2"},
+        {"alexnet.preprocessing", NULL, "resize", "\"sideways\"", "'resize' is not one of none"},
+        {"alexnet.preprocessing", NULL, "side", "0", "preprocessing.resize_side is 0"},
+        {"alexnet.preprocessing", NULL, "channels", "\"bgr\"",
+         "asks for BGR input of a network of 1 input channel"},
+        {"alexnet.preprocessing", NULL, "scale", "-1", "preprocessing.scale is -1"},
+        {"alexnet.preprocessing", NULL, "mean", "7", "'mean' is not a list of 3 numbers"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = in_dir("edited.safetensors");
+        file_image image = read_image(source);
+        if (cases[i][2] == NULL) {
+            json_object_set_new(json_object_get(image.header, "__metadata__"), cases[i][0],
+                                json_string(cases[i][3]));
+        } else if (strcmp(cases[i][2], "mean") == 0) { /* a list: replace the whole record */
+            json_object_set_new(json_object_get(image.header, "__metadata__"), cases[i][0],
+                                json_string("{\"resize\":\"none\",\"side\":0,\"channels\":"
+                                            "\"rgb\",\"scale\":1,\"mean\":7,\"std\":[1,1,1]}"));
+        } else {
+            set_metadata_field(&image, cases[i][0], cases[i][1], cases[i][2], cases[i][3]);
+        }
+        write_image(path, &image);
+        json_decref(image.header);
+        free(image.data);
+        alexnet_network *refused = (alexnet_network *)&refused;
+        ck_assert_fails(alexnet_network_load(&refused, path), ALEXNET_ERR_FORMAT, cases[i][4]);
+        ck_assert_ptr_null(refused);
+    }
+}
+END_TEST
+
 /* A 1 MB file whose configuration claims 1,000,000 classes used to allocate the 2 GB network
  * before its tensors were compared with it. Now the comparison comes first: with the address space
  * capped far below the claim, the answer is FORMAT naming the mismatch, not OUT_OF_MEMORY. */
@@ -366,6 +429,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, counters_at_the_end_of_their_range_stop_instead_of_overflowing);
     tcase_add_test(tc, numbers_are_read_at_full_width_and_range_checked);
+    tcase_add_test(tc, caffe_fields_and_preprocessing_are_range_checked);
     tcase_add_test(tc, a_small_file_claiming_a_huge_network_allocates_nothing);
     tcase_add_test(tc, running_out_of_memory_loading_is_reported_as_such);
     tcase_add_test(tc, the_host_limits_the_size_of_models);

@@ -321,6 +321,100 @@ START_TEST(crops_flips_and_normalisation_are_exact)
 }
 END_TEST
 
+static alexnet_tensor *constant_image(int c, int h, int w, const float *values)
+{
+    int64_t shape[3] = {c, h, w};
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_tensor_create(&t, 3, shape));
+    for (int64_t i = 0; i < alexnet_tensor_numel(t); i++)
+        alexnet_tensor_data(t)[i] = values[i / ((int64_t)h * w)];
+    return t;
+}
+
+START_TEST(preprocessing_kinds_prepare_images_in_one_call)
+{
+    alexnet_preprocessing p;
+    const float rgb[3] = {0.2f, 0.4f, 0.6f};
+    alexnet_tensor *image = constant_image(3, 300, 400, rgb), *out = NULL;
+
+    /* ImageNet's: shorter side 256 (256 x 341), centre 224 x 224, (x - mean) / std. */
+    ck_assert_ok(alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_IMAGENET));
+    ck_assert_int_eq(p.resize, ALEXNET_RESIZE_SHORTER);
+    ck_assert_int_eq(p.resize_side, 256);
+    ck_assert_ok(alexnet_image_preprocess(&out, image, &p, 224, 224));
+    ck_assert_int_eq(alexnet_tensor_dim(out, 0), 3);
+    ck_assert_int_eq(alexnet_tensor_dim(out, 1), 224);
+    ck_assert_int_eq(alexnet_tensor_dim(out, 2), 224);
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 224 * 224; i += 997)
+            ck_assert_float_eq_tol(alexnet_tensor_data(out)[c * 224 * 224 + i],
+                                   (rgb[c] - mean[c]) / std[c], 1e-5f);
+    alexnet_tensor_free(out);
+    /* No crop: the whole resized image, for the ten crops. */
+    ck_assert_ok(alexnet_image_preprocess(&out, image, &p, 0, 0));
+    ck_assert_int_eq(alexnet_tensor_dim(out, 1), 256);
+    ck_assert_int_eq(alexnet_tensor_dim(out, 2), 341);
+    alexnet_tensor_free(out);
+
+    /* Caffe's: 256 x 256, BGR, [0, 255] minus the mean pixel. */
+    ck_assert_ok(alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_CAFFE));
+    ck_assert_int_eq(p.resize, ALEXNET_RESIZE_SQUARE);
+    ck_assert_int_eq(p.bgr, 1);
+    ck_assert_float_eq(p.scale, 255.0f);
+    ck_assert_ok(alexnet_image_preprocess(&out, image, &p, 227, 227));
+    const float bgr_mean[3] = {104.00698793f, 116.66876762f, 122.67891434f};
+    for (int c = 0; c < 3; c++)
+        ck_assert_float_eq_tol(alexnet_tensor_data(out)[c * 227 * 227 + 5000],
+                               rgb[2 - c] * 255.0f - bgr_mean[c], 1e-3f);
+    alexnet_tensor_free(out);
+    alexnet_tensor_free(image);
+
+    /* At the size it already has, the image is not resampled: exactly alexnet_image_normalize. */
+    image = numbered_image(3, 4, 5);
+    ck_assert_ok(alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_IMAGENET));
+    p.resize_side = 4;
+    ck_assert_ok(alexnet_image_preprocess(&out, image, &p, 4, 5));
+    ck_assert_ok(alexnet_image_normalize(image, mean, std));
+    ck_assert_mem_eq(alexnet_tensor_data(out), alexnet_tensor_data(image), sizeof(float) * 60);
+    alexnet_tensor_free(out);
+    /* A crop larger than the image is padded with 0 before normalising. */
+    ck_assert_ok(alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_PLAIN));
+    p.mean[0] = p.mean[1] = p.mean[2] = 1.0f;
+    ck_assert_ok(alexnet_image_preprocess(&out, image, &p, 6, 5));
+    ck_assert_float_eq(alexnet_tensor_data(out)[0], -1.0f);
+    ck_assert_float_eq(alexnet_tensor_data(out)[5], alexnet_tensor_data(image)[0] - 1.0f);
+    alexnet_tensor_free(out);
+    alexnet_tensor_free(image);
+
+    /* Errors name what is wrong. */
+    const float grey_value[1] = {0.5f};
+    alexnet_tensor *grey = constant_image(1, 8, 8, grey_value);
+    ck_assert_ok(alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_CAFFE));
+    out = (alexnet_tensor *)&out;
+    ck_assert_fails(alexnet_image_preprocess(&out, grey, &p, 4, 4), ALEXNET_ERR_SHAPE,
+                    "swaps RGB to BGR but the image is grey");
+    ck_assert_ptr_null(out);
+    p.bgr = 0;
+    ck_assert_fails(alexnet_image_preprocess(&out, grey, &p, 0, 4), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "the crop 0x4");
+    p.resize_side = 0;
+    ck_assert_fails(alexnet_image_preprocess(&out, grey, &p, 4, 4), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "preprocessing.resize_side is 0");
+    ck_assert_ok(alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_PLAIN));
+    p.std[1] = 0.0f;
+    ck_assert_fails(alexnet_image_preprocess(&out, grey, &p, 4, 4), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "channel 1 has mean 0 and std 0");
+    p.std[1] = 1.0f;
+    p.struct_size = 8;
+    ck_assert_fails(alexnet_image_preprocess(&out, grey, &p, 4, 4), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "alexnet_preprocessing.struct_size is 8");
+    ck_assert_fails(alexnet_preprocessing_init(&p, (alexnet_preprocessing_kind)3),
+                    ALEXNET_ERR_INVALID_ARGUMENT, "kind 3 is unknown");
+    alexnet_tensor_free(grey);
+}
+END_TEST
+
 START_TEST(resizing_keeps_aspect_and_values)
 {
     int64_t shape[3] = {3, 300, 400};
@@ -479,6 +573,7 @@ int main(void)
     tcase_add_test(tc, palette_indices_past_the_palette_are_refused);
     tcase_add_test(tc, the_host_limits_image_sizes);
     tcase_add_test(tc, crops_flips_and_normalisation_are_exact);
+    tcase_add_test(tc, preprocessing_kinds_prepare_images_in_one_call);
     tcase_add_test(tc, resizing_keeps_aspect_and_values);
     tcase_add_test(tc, png_round_trips_through_save);
     tcase_add_test(tc, pca_recovers_a_known_colour_covariance);

@@ -233,6 +233,32 @@ START_TEST(maxpool_takes_window_maximum_and_routes_gradient)
 }
 END_TEST
 
+/* Caffe's rounding (PyTorch's ceil_mode): 8 rows give 4 outputs, the last window clipped to rows
+ * 6 and 7; 9 columns give 4 either way. Gradients still go to each clipped window's maximum. */
+START_TEST(maxpool_ceil_clips_the_last_window)
+{
+    harness h;
+    make_maxpool(&h);
+    h.l.pool.ceil = 1;
+    harness_setup(&h, (shape){2, 8, 9}, 2, 2);
+    ck_assert_int_eq(h.out.h, 4);
+    ck_assert_int_eq(h.out.w, 4);
+    fill_separated(h.x, h.in_count, 11, 0.05f);
+    harness_forward(&h);
+    for (int p = 0; p < 4; p++)
+        for (int oy = 0; oy < 4; oy++)
+            for (int ox = 0; ox < 4; ox++) {
+                float best = -INFINITY;
+                for (int i = 0; i < 3 && oy * 2 + i < 8; i++)
+                    for (int j = 0; j < 3 && ox * 2 + j < 9; j++)
+                        best = fmaxf(best, h.x[p * 72 + (oy * 2 + i) * 9 + ox * 2 + j]);
+                ck_assert_float_eq(h.y[p * 16 + oy * 4 + ox], best);
+            }
+    harness_check_all(&h, 1e-2f);
+    harness_free(&h);
+}
+END_TEST
+
 START_TEST(maxpool_ties_go_to_first_maximum)
 {
     harness h;
@@ -499,6 +525,7 @@ int main(void)
     tcase_add_test(tc, relu_clamps_and_passes_gradient_where_positive);
     tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 4);
     tcase_add_test(tc, maxpool_takes_window_maximum_and_routes_gradient);
+    tcase_add_test(tc, maxpool_ceil_clips_the_last_window);
     tcase_add_test(tc, maxpool_ties_go_to_first_maximum);
     tcase_add_test(tc, maxpool_nan_wins_as_in_pytorch);
     tcase_add_loop_test(tc, adaptive_avgpool_matches_pytorch_bins, 0, 5);

@@ -453,6 +453,76 @@ START_TEST(bad_config_is_rejected_with_the_field_named)
 }
 END_TEST
 
+/* The 1.1 fields: ranges named in messages; a 1.0 caller's shorter struct gets their defaults. */
+START_TEST(caffe_fields_are_checked_and_default_for_older_callers)
+{
+    alexnet_config cfg;
+    alexnet_network *net = NULL;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    ck_assert_int_eq(cfg.pool_ceil, 0);
+    ck_assert_int_eq(cfg.lrn_size, 5);
+    ck_assert_float_eq(cfg.lrn_alpha, 5e-4f);
+    ck_assert_float_eq(cfg.lrn_beta, 0.75f);
+    ck_assert_float_eq(cfg.lrn_k, 2.0f);
+    cfg.pool_ceil = 2;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.pool_ceil is 2; it must be 0 to 1");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    cfg.lrn_size = 16;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.lrn_size is 16; it must be 1 to 15");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    cfg.lrn_k = 0.0f;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.lrn_k is 0; it must be above 0 and at most 1000");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    cfg.lrn_alpha = NAN;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.lrn_alpha is nan; it must be from 0 to 1");
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    cfg.lrn_beta = -1.0f;
+    ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "config.lrn_beta is -1");
+    ck_assert_ptr_null(net);
+
+    /* Caffe's rounding makes a 224 input fit PAPER's 9216 fc6 inputs, as bvlc_alexnet has it. */
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    cfg.in_height = cfg.in_width = 224;
+    cfg.pool_ceil = 1;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 1));
+    alexnet_tensor *w = NULL;
+    ck_assert_ok(alexnet_network_param(net, "fc6.weight", &w, NULL));
+    ck_assert_int_eq(alexnet_tensor_dim(w, 1), 9216);
+    alexnet_network_free(net);
+    cfg.pool_ceil = 0; /* rounding down, the same input gives 6400 */
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 1));
+    ck_assert_ok(alexnet_network_param(net, "fc6.weight", &w, NULL));
+    ck_assert_int_eq(alexnet_tensor_dim(w, 1), 6400);
+    alexnet_network_free(net);
+
+    /* A caller built against 1.0 passes a struct that ends at `init`: garbage past it is not
+     * read, and the network gets the defaults. */
+    alexnet_config old;
+    ck_assert_ok(alexnet_config_init(&old, ALEXNET_ARCH_MINI));
+    memset(&old.pool_ceil, 0x7f, sizeof old - offsetof(alexnet_config, pool_ceil));
+    old.struct_size = offsetof(alexnet_config, pool_ceil);
+    ck_assert_ok(alexnet_network_create(&net, &old, 1));
+    alexnet_config got;
+    ck_assert_ok(alexnet_config_init(&got, ALEXNET_ARCH_PAPER));
+    ck_assert_ok(alexnet_network_get_config(net, &got));
+    ck_assert_int_eq(got.pool_ceil, 0);
+    ck_assert_int_eq(got.lrn_size, 5);
+    ck_assert_float_eq(got.lrn_k, 2.0f);
+    /* ... and reading the config back writes no more than its struct holds. */
+    alexnet_config small;
+    memset(&small, 0x55, sizeof small);
+    small.struct_size = offsetof(alexnet_config, pool_ceil);
+    ck_assert_ok(alexnet_network_get_config(net, &small));
+    ck_assert_int_eq(small.pool_ceil, 0x55555555);
+    alexnet_network_free(net);
+}
+END_TEST
+
 START_TEST(too_small_input_names_the_smallest_size)
 {
     alexnet_config cfg;
@@ -586,6 +656,7 @@ int main(void)
     tcase_add_loop_test(tc, network_gradients_match_finite_differences, 0, 4);
     tcase_add_test(tc, backward_writes_rather_than_adds);
     tcase_add_test(tc, bad_config_is_rejected_with_the_field_named);
+    tcase_add_test(tc, caffe_fields_are_checked_and_default_for_older_callers);
     tcase_add_test(tc, too_small_input_names_the_smallest_size);
     tcase_add_test(tc, misuse_of_forward_and_backward_is_reported);
     tcase_add_test(tc, non_finite_loss_is_reported_without_touching_gradients);

@@ -29,6 +29,107 @@ static alexnet_tensor *logits_of(alexnet_network *net, alexnet_tensor *x)
     return y;
 }
 
+static const char *metadata_of(const char *path, const char *key, file_image *image)
+{
+    *image = read_image(path);
+    return json_string_value(json_object_get(json_object_get(image->header, "__metadata__"), key));
+}
+
+/* Caffe's pooling and LRN constants and the preprocessing travel with the file and with shares;
+ * a network that uses neither is still written in format 1, which libalexnet 1.0 reads. */
+START_TEST(caffe_settings_and_preprocessing_travel_with_the_network)
+{
+    alexnet_config cfg;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.in_channels = 3;
+    cfg.in_height = cfg.in_width = 30;
+    alexnet_network *plain = NULL, *net = NULL, *loaded = NULL, *share = NULL;
+    ck_assert_ok(alexnet_network_create(&plain, &cfg, 5));
+    alexnet_preprocessing p, got;
+    ck_assert_ok(alexnet_preprocessing_init(&got, ALEXNET_PREPROCESSING_PLAIN));
+    ck_assert_ok(alexnet_network_get_preprocessing(plain, &got)); /* the default for RGB */
+    ck_assert_int_eq(got.resize, ALEXNET_RESIZE_SHORTER);
+    ck_assert_int_eq(got.resize_side, 34);
+    ck_assert_float_eq(got.mean[0], 0.485f);
+    const char *plain_path = in_dir("plain.safetensors");
+    ck_assert_ok(alexnet_network_save(plain, plain_path));
+    file_image image;
+    ck_assert_str_eq(metadata_of(plain_path, "alexnet.format", &image), "1");
+    ck_assert_ptr_null(json_object_get(json_object_get(image.header, "__metadata__"),
+                                       "alexnet.preprocessing"));
+    ck_assert_ptr_null(strstr(json_string_value(json_object_get(
+                                  json_object_get(image.header, "__metadata__"), "alexnet.config")),
+                              "lrn"));
+    json_decref(image.header);
+    free(image.data);
+
+    cfg.pool_ceil = 1;
+    cfg.lrn_alpha = 1e-4f;
+    cfg.lrn_k = 1.0f;
+    cfg.lrn_size = 3;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 5));
+    ck_assert_ok(alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_CAFFE));
+    p.resize_side = 40;
+    ck_assert_ok(alexnet_network_set_preprocessing(net, &p));
+    const char *path = in_dir("caffe.safetensors");
+    ck_assert_ok(alexnet_network_save(net, path));
+    ck_assert_str_eq(metadata_of(path, "alexnet.format", &image), "2");
+    json_decref(image.header);
+    free(image.data);
+
+    ck_assert_ok(alexnet_network_load(&loaded, path));
+    alexnet_config back;
+    ck_assert_ok(alexnet_config_init(&back, ALEXNET_ARCH_PAPER));
+    ck_assert_ok(alexnet_network_get_config(loaded, &back));
+    ck_assert_int_eq(back.pool_ceil, 1);
+    ck_assert_int_eq(back.lrn_size, 3);
+    ck_assert_float_eq(back.lrn_alpha, 1e-4f);
+    ck_assert_float_eq(back.lrn_k, 1.0f);
+    ck_assert_ok(alexnet_network_get_preprocessing(loaded, &got));
+    ck_assert_mem_eq(&got, &p, sizeof p);
+    int64_t x_shape[4] = {2, 3, 30, 30};
+    alexnet_tensor *x = NULL;
+    ck_assert_ok(alexnet_tensor_create(&x, 4, x_shape));
+    for (int64_t i = 0; i < alexnet_tensor_numel(x); i++) /* any values: only equality counts */
+        alexnet_tensor_data(x)[i] = (float)((i * 7919) % 1013) / 1013.0f - 0.5f;
+    alexnet_tensor *a = logits_of(net, x), *b = logits_of(loaded, x);
+    ck_assert_mem_eq(alexnet_tensor_data(a), alexnet_tensor_data(b), sizeof(float) * 20);
+    ck_assert_ok(alexnet_network_share(&share, loaded));
+    memset(&got, 0, sizeof got);
+    got.struct_size = sizeof got;
+    ck_assert_ok(alexnet_network_get_preprocessing(share, &got));
+    ck_assert_mem_eq(&got, &p, sizeof p);
+
+    /* NULL forgets it; a grey network cannot take BGR. */
+    ck_assert_ok(alexnet_network_set_preprocessing(loaded, NULL));
+    ck_assert_ok(alexnet_network_get_preprocessing(loaded, &got));
+    ck_assert_int_eq(got.bgr, 0);
+    ck_assert_int_eq(got.resize_side, 34);
+    alexnet_network *grey = NULL;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    ck_assert_ok(alexnet_network_create(&grey, &cfg, 5));
+    ck_assert_ok(alexnet_network_get_preprocessing(grey, &got));
+    ck_assert_int_eq(got.resize, ALEXNET_RESIZE_SHORTER);
+    ck_assert_int_eq(got.resize_side, 28);
+    ck_assert_float_eq(got.scale, 1.0f);
+    ck_assert_float_eq(got.mean[0], 0.0f);
+    ck_assert_fails(alexnet_network_set_preprocessing(grey, &p), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "BGR input asked of a network of 1 input channel");
+    got.struct_size = 4;
+    ck_assert_fails(alexnet_network_get_preprocessing(grey, &got), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "struct_size is 4");
+
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(a);
+    alexnet_tensor_free(b);
+    alexnet_network_free(grey);
+    alexnet_network_free(share);
+    alexnet_network_free(loaded);
+    alexnet_network_free(net);
+    alexnet_network_free(plain);
+}
+END_TEST
+
 START_TEST(save_then_load_is_bit_identical)
 {
     const alexnet_arch arches[] = {ALEXNET_ARCH_MINI, ALEXNET_ARCH_TORCHVISION};
@@ -503,6 +604,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, hostile_files_are_rejected_and_change_nothing, 0, HOSTILE_CASES);
     tcase_add_test(tc, missing_files_and_wrong_kinds_are_reported);
+    tcase_add_test(tc, caffe_settings_and_preprocessing_travel_with_the_network);
     tcase_add_test(tc, failed_save_leaves_the_old_file);
     suite_add_tcase(s, tc);
     TCase *slow = tcase_create_slow("serialize_slow"); /* big networks, training, many saves */

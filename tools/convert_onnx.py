@@ -2,17 +2,24 @@
 """Converts an AlexNet-shaped ONNX graph to a libalexnet model file (safetensors).
 
     /usr/bin/python3 tools/convert_onnx.py model.onnx model.safetensors [--classes FILE]
+                                           [--preprocessing caffe|imagenet|plain]
 
 The graph must be one of libalexnet's architectures, layer for layer: torchvision's AlexNet
-(as torch.onnx.export writes it) or the paper's (Conv with group 2, LRN after conv1 and conv2).
-Accepted nodes: Conv, Relu, LRN, MaxPool (3x3, stride 2; ceil_mode only where it gives the same
-sizes at the network's input), AveragePool of 1x1 (torchvision's adaptive pooling at 224),
-Flatten or Reshape before the classifier, Gemm or MatMul + Add, Dropout, Identity, and a final
-Softmax (libalexnet gives logits). Anything else is refused with a message naming the first node
-that does not fit. Class names: --classes FILE (one per line), or ImageNet's for 1,000 classes.
+(as torch.onnx.export writes it) or the paper's (Conv with group 2, LRN after conv1 and conv2),
+which is also the structure of the ONNX model zoo's bvlc_alexnet (Caffe's weights, 224 x 224
+input). Accepted nodes: Conv, Relu, LRN (its constants are kept), MaxPool (3x3, stride 2; floor
+rounding, or Caffe's ceil rounding written as ceil_mode or as padding at the end), AveragePool of
+1x1 (torchvision's adaptive pooling at 224), Flatten or Reshape before the classifier, Gemm or
+MatMul + Add, Dropout, Identity, and a final Softmax (libalexnet gives logits). Anything else is
+refused with a message naming the first node that does not fit.
+
+Class names and the preprocessing the weights expect are stored with the network: from the
+options, else from the graph's metadata (tools/export_onnx.py writes them there), else ImageNet's
+class names for 1,000 classes and Caffe's preprocessing for the paper's architecture (its only
+published weights are Caffe's), torchvision's for torchvision's.
 """
 import argparse
-import math
+import json
 import os
 import sys
 
@@ -21,8 +28,8 @@ import onnx
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # also when run by a link
-from model_files import (ARCHS, PAPER_LRN, POOL_KERNEL, POOL_STRIDE, class_names,  # noqa: E402
-                         write_model)
+from model_files import (ARCHS, POOL_KERNEL, POOL_STRIDE, PREPROCESSING, class_names,  # noqa: E402
+                         make_config, write_model)
 
 PASS_THROUGH = {"Dropout", "Identity"}
 
@@ -95,32 +102,63 @@ def read_graph(model):
     return layers
 
 
-def pool_fits(a, node, side):
-    """Checks a MaxPool against libalexnet's 3x3 / 2 (floor) at this input side; the side after."""
+def lrn_settings(layers, k, name):
+    """The LRN at layers[k] as {"size", "alpha", "beta", "k"} (ONNX's convention is PyTorch's and
+    libalexnet's: alpha is divided by the size)."""
+    if k >= len(layers) or layers[k][0] != "lrn":
+        raise Refused(f"{name}: expected an LRN after its Relu")
+    a, node = layers[k][1], layers[k][2]
+    got = {"size": a.get("size", 0), "alpha": a.get("alpha", 1e-4), "beta": a.get("beta", 0.75),
+           "k": a.get("bias", 1.0)}
+    if not (1 <= got["size"] <= 15 and 0 <= got["alpha"] <= 1 and 0 <= got["beta"] <= 4 and
+            0 < got["k"] <= 1000):
+        raise Refused(f"{describe(node)}: size {got['size']}, alpha {got['alpha']:g}, beta "
+                      f"{got['beta']:g}, bias {got['k']:g}; libalexnet's LRN takes sizes 1 to 15, "
+                      "alpha 0 to 1, beta 0 to 4 and bias above 0")
+    return got, node
+
+
+def pool_rounding(a, node, side):
+    """How a MaxPool rounds at this input side: "floor", "ceil" (ceil_mode, or Caffe's rounding
+    as extra padding at the end, which the model zoo's graphs use), or "either" where the two
+    agree; and the side after it."""
+    pads = list(a.get("pads", [0] * 4))
     if list(a.get("kernel_shape", [])) != [POOL_KERNEL] * 2 or \
-            list(a.get("strides", [1, 1])) != [POOL_STRIDE] * 2 or any(a.get("pads", [0] * 4)):
-        raise Refused(f"{describe(node)}: max pooling must be 3x3 with stride 2 and no padding")
+            list(a.get("strides", [1, 1])) != [POOL_STRIDE] * 2 or len(pads) != 4 or \
+            pads[0] or pads[1] or pads[2] != pads[3] or not 0 <= pads[2] < POOL_STRIDE or \
+            a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        raise Refused(f"{describe(node)}: max pooling must be 3x3 with stride 2, padded at most "
+                      "at the end (Caffe's rounding)")
     floor = (side - POOL_KERNEL) // POOL_STRIDE + 1
-    if a.get("ceil_mode", 0) and math.ceil((side - POOL_KERNEL) / POOL_STRIDE) + 1 != floor:
-        raise Refused(f"{describe(node)}: ceil_mode pooling of a {side}-pixel map gives another "
-                      "size than libalexnet's floor rounding")
-    return floor
+    ceil = -(-(side - POOL_KERNEL) // POOL_STRIDE) + 1
+    rounds_up = a.get("ceil_mode", 0)
+    got = (side + pads[2] - POOL_KERNEL + (POOL_STRIDE - 1 if rounds_up else 0)) // POOL_STRIDE + 1
+    if got == floor == ceil:
+        return "either", got
+    if got == ceil:
+        return "ceil", got
+    if got == floor and not pads[2]:
+        return "floor", got
+    raise Refused(f"{describe(node)}: pools a {side}-pixel map to {got}, which neither floor "
+                  f"({floor}) nor Caffe's ceil ({ceil}) rounding gives")
 
 
-def match(layers):
-    """The architecture the layers are, and the weights under canonical names."""
+def match(layers, side):
+    """The architecture the layers are, the network's settings (side, pool_ceil, lrn) and the
+    weights under canonical names."""
     errors = []
     for arch, spec in ARCHS.items():
         try:
-            return arch, match_arch(layers, spec, arch)
+            return (arch,) + match_arch(layers, spec, arch, side or spec["side"])
         except Refused as why:
             errors.append(f"not {arch}: {why}")
     raise Refused("; ".join(errors))
 
 
-def match_arch(layers, spec, arch):
-    weights, side, channels, k = {}, spec["side"], 3, 0
-    for index, (out, kernel, stride, pad, groups, lrn, pool) in enumerate(spec["convs"]):
+def match_arch(layers, spec, arch, input_side):
+    weights, side, channels, k = {}, input_side, 3, 0
+    lrn, rounding = None, set()
+    for index, (out, kernel, stride, pad, groups, has_lrn, pool) in enumerate(spec["convs"]):
         name = f"conv{index + 1}"
         if k >= len(layers) or layers[k][0] != "conv":
             raise Refused(f"{name}: expected a convolution")
@@ -138,23 +176,23 @@ def match_arch(layers, spec, arch):
         if k >= len(layers) or layers[k][0] != "relu":
             raise Refused(f"{name}: expected a Relu after it")
         k += 1
-        if lrn:
-            if k >= len(layers) or layers[k][0] != "lrn":
-                raise Refused(f"{name}: expected an LRN after its Relu")
-            got = {key: layers[k][1].get(key, default) for key, default in
-                   (("size", 0), ("alpha", 1e-4), ("beta", 0.75), ("bias", 1.0))}
-            if got["size"] != PAPER_LRN["size"] or any(
-                    not math.isclose(got[key], PAPER_LRN[key], rel_tol=1e-6)
-                    for key in ("alpha", "beta", "bias")):
-                raise Refused(f"{describe(layers[k][2])}: size {got['size']}, alpha "
-                              f"{got['alpha']:g}, beta {got['beta']:g}, bias {got['bias']:g}; "
-                              f"libalexnet's LRN is size 5, alpha 5e-4, beta 0.75, bias 2")
-            k += 1
+        if has_lrn:
+            got, node = lrn_settings(layers, k, name)
+            if lrn is not None and got != lrn:
+                raise Refused(f"{describe(node)}: its constants differ from the first LRN's; "
+                              "libalexnet's LRN layers share theirs")
+            lrn, k = got, k + 1
         if pool:
             if k >= len(layers) or layers[k][0] != "pool":
                 raise Refused(f"{name}: expected a MaxPool after it")
-            side = pool_fits(layers[k][1], layers[k][2], side)
+            kind, side = pool_rounding(layers[k][1], layers[k][2], side)
+            rounding.add(kind)
+            if rounding >= {"floor", "ceil"}:
+                raise Refused(f"{describe(layers[k][2])}: rounds otherwise than an earlier "
+                              "MaxPool; libalexnet's pooling layers round alike")
             k += 1
+        if side < 1:
+            raise Refused(f"{name}: a {input_side}-pixel input leaves nothing after it")
     if k < len(layers) and layers[k][0] == "flatten":
         k += 1
     features, hidden = channels * side * side, spec["hidden"]
@@ -174,27 +212,56 @@ def match_arch(layers, spec, arch):
             k += 1
     if k != len(layers):
         raise Refused(f"unexpected layers after fc8: {[layer[0] for layer in layers[k:]]}")
-    return weights
+    return input_side, int("ceil" in rounding), lrn, weights
+
+
+def input_side(model):
+    """The side of the graph's square input, or None where it is not fixed."""
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    sides = [d.dim_value if d.HasField("dim_value") else None for d in dims[2:]]
+    if len(dims) != 4 or None in sides:
+        return None
+    if sides[0] != sides[1]:
+        raise Refused(f"input '{model.graph.input[0].name}' is {sides[0]}x{sides[1]}; the "
+                      "converter takes square inputs")
+    return sides[0]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("onnx")
     parser.add_argument("output")
-    parser.add_argument("--classes", help="class names, one per line (default for 1,000 classes: "
-                        "ImageNet's, from Debian's torchvision)")
+    parser.add_argument("--classes", help="class names, one per line (default: what the graph's "
+                        "metadata holds, else ImageNet's for 1,000 classes, from Debian's "
+                        "torchvision)")
+    parser.add_argument("--preprocessing", choices=sorted(PREPROCESSING),
+                        help="how the weights expect images (default: what the graph's metadata "
+                        "holds, else caffe for the paper's architecture, whose published weights "
+                        "are Caffe's, and imagenet for torchvision's)")
     args = parser.parse_args()
     model = onnx.load(args.onnx)
     onnx.checker.check_model(model)
+    props = {p.key: p.value for p in model.metadata_props}
     try:
-        arch, weights = match(read_graph(model))
+        arch, side, pool_ceil, lrn, weights = match(read_graph(model), input_side(model))
     except Refused as why:
         sys.exit(f"{args.onnx}: not an AlexNet libalexnet can load: {why}")
     classes = int(weights["fc8.bias"].shape[0])
-    names = class_names(args.classes, classes)
-    write_model(args.output, arch, {k: np.asarray(v, np.float32) for k, v in weights.items()},
-                names)
-    print(f"wrote {arch} network ({classes} classes) to {args.output}")
+    if args.classes or "alexnet.classes" not in props:
+        names = class_names(args.classes, classes)
+    else:
+        names = json.loads(props["alexnet.classes"])
+    if args.preprocessing:
+        preprocessing = PREPROCESSING[args.preprocessing]
+    elif "alexnet.preprocessing" in props:
+        preprocessing = json.loads(props["alexnet.preprocessing"])
+    else:
+        preprocessing = PREPROCESSING["caffe" if arch == "paper" else "imagenet"]
+    config = make_config(arch, classes, side, side, pool_ceil, lrn if arch == "paper" else None)
+    write_model(args.output, config, {k: np.asarray(v, np.float32) for k, v in weights.items()},
+                names, preprocessing)
+    print(f"wrote {arch} network ({classes} classes, {side}x{side} input"
+          f"{', Caffe pooling' if pool_ceil else ''}) to {args.output}")
 
 
 if __name__ == "__main__":

@@ -10,41 +10,22 @@ instead. Unless --no-config is given, the file also carries the libalexnet metad
 TORCHVISION network (3 x 224 x 224, classes from classifier.6), so alexnet_network_load can
 rebuild the network from the file alone, and the names of its classes: torchvision's 1,000
 ImageNet categories for a 1,000-class network (from Debian's torchvision, offline), or one name per
-line from --classes FILE, so that alexnet-classify prints names rather than numbers.
+line from --classes FILE, so that alexnet-classify prints names rather than numbers, and the
+standard ImageNet preprocessing torchvision's weights expect (alexnet.preprocessing).
 """
 import argparse
-import json
-import struct
+import os
 import sys
 
-import os
-
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))  # also when run by a link
-from model_files import class_names  # noqa: E402
+from model_files import (PREPROCESSING, class_names, make_config, model_metadata,  # noqa: E402
+                         write_safetensors)
 
 TORCH_TO_CANONICAL = {"features.0": "conv1", "features.3": "conv2", "features.6": "conv3",
                       "features.8": "conv4", "features.10": "conv5", "classifier.1": "fc6",
                       "classifier.4": "fc7", "classifier.6": "fc8"}
-
-
-def write_safetensors(path, tensors, metadata):
-    """tensors: name -> float32 numpy array, written in the given order."""
-    header = {"__metadata__": metadata} if metadata else {}
-    offset = 0
-    for name, array in tensors.items():
-        header[name] = {"dtype": "F32", "shape": list(array.shape),
-                        "data_offsets": [offset, offset + array.nbytes]}
-        offset += array.nbytes
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for array in tensors.values():
-            f.write(np.ascontiguousarray(array, dtype="<f4").tobytes())
 
 
 def state_dict_of(loaded):
@@ -80,14 +61,9 @@ def main():
 
     metadata = {}
     if not args.no_config:
-        classes = tensors["fc8.bias" if args.canonical else "classifier.6.bias"].shape[0]
-        config = {"arch": "torchvision", "in_channels": 3, "in_height": 224, "in_width": 224,
-                  "num_classes": int(classes), "dropout": 0.5, "init": "paper"}
-        metadata = {"alexnet.format": "1", "alexnet.config": json.dumps(config),
-                    "alexnet.seed": "0", "alexnet.step": "0"}
-        names = class_names(args.classes, int(classes))
-        if names is not None:
-            metadata["alexnet.classes"] = json.dumps(names)
+        classes = int(tensors["fc8.bias" if args.canonical else "classifier.6.bias"].shape[0])
+        metadata = model_metadata(make_config("torchvision", classes),
+                                  class_names(args.classes, classes), PREPROCESSING["imagenet"])
     write_safetensors(args.output, tensors, metadata)
     print(f"wrote {len(tensors)} tensors to {args.output}")
 

@@ -48,27 +48,72 @@ def class_names(path, classes):
     return list(AlexNet_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-def write_model(path, arch, weights, classes=None, preprocessing=None):
-    """A libalexnet model file: weights maps canonical names (conv1.weight ...) to arrays."""
-    num_classes = int(weights["fc8.bias"].shape[0])
-    config = {"arch": arch, "in_channels": 3, "in_height": ARCHS[arch]["side"],
-              "in_width": ARCHS[arch]["side"], "num_classes": num_classes, "dropout": 0.5,
-              "init": "paper"}
-    metadata = {"alexnet.format": "1", "alexnet.config": json.dumps(config), "alexnet.seed": "0",
-                "alexnet.step": "0"}
+# The preprocessing each source of weights was trained with, as "alexnet.preprocessing" records
+# it (alexnet_preprocessing_init's kinds): torchvision's and Caffe's.
+PREPROCESSING = {
+    "plain": {"resize": "none", "side": 0, "channels": "rgb", "scale": 1.0,
+              "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]},
+    "imagenet": {"resize": "shorter", "side": 256, "channels": "rgb", "scale": 1.0,
+                 "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
+    "caffe": {"resize": "square", "side": 256, "channels": "bgr", "scale": 255.0,
+              "mean": [104.00698793, 116.66876762, 122.67891434], "std": [1.0, 1.0, 1.0]},
+}
+
+
+def default_preprocessing(config):
+    """What libalexnet uses for a network whose file records no preprocessing
+    (alexnet_network_get_preprocessing): ImageNet's at 8/7 of the input side for RGB."""
+    side = max(config["in_height"], config["in_width"])
+    if config["in_channels"] == 3:
+        return dict(PREPROCESSING["imagenet"], side=side * 8 // 7)
+    return dict(PREPROCESSING["plain"], resize="shorter", side=side)
+
+
+def feature_side(arch, side, pool_ceil=0):
+    """The side of the feature map after conv5's pooling, for a square input of `side`."""
+    for _, kernel, stride, pad, _, _, pool in ARCHS[arch]["convs"]:
+        side = (side + 2 * pad - kernel) // stride + 1
+        if pool:
+            side = (side - POOL_KERNEL + (POOL_STRIDE - 1 if pool_ceil else 0)) // POOL_STRIDE + 1
+    return side
+
+
+def make_config(arch, num_classes, height=None, width=None, pool_ceil=0, lrn=None):
+    """The "alexnet.config" of a network; lrn is {"size", "alpha", "beta", "k"} (PyTorch's
+    convention) where it differs from the paper's."""
+    config = {"arch": arch, "in_channels": 3, "in_height": height or ARCHS[arch]["side"],
+              "in_width": width or ARCHS[arch]["side"], "num_classes": int(num_classes),
+              "dropout": 0.5, "init": "paper"}
+    paper_lrn = {"size": PAPER_LRN["size"], "alpha": PAPER_LRN["alpha"],
+                 "beta": PAPER_LRN["beta"], "k": PAPER_LRN["bias"]}
+    lrn = dict(paper_lrn, **(lrn or {}))
+    if pool_ceil or lrn != paper_lrn:  # format 2, as lib/serialize.c writes it
+        config["pool_ceil"] = int(pool_ceil)
+        config["lrn"] = lrn
+    return config
+
+
+def model_metadata(config, classes=None, preprocessing=None):
+    """The libalexnet metadata of a model file."""
+    metadata = {"alexnet.format": "2" if "lrn" in config else "1",
+                "alexnet.config": json.dumps(config), "alexnet.seed": "0", "alexnet.step": "0"}
     if classes is not None:
         metadata["alexnet.classes"] = json.dumps(list(classes))
     if preprocessing is not None:
         metadata["alexnet.preprocessing"] = json.dumps(preprocessing)
-    header = {"__metadata__": metadata}
+    return metadata
+
+
+def write_safetensors(path, tensors, metadata):
+    """tensors: name -> array, written as float32 in the given order."""
+    header = {"__metadata__": metadata} if metadata else {}
     offset, arrays = 0, []
-    for layer in LAYERS:
-        for kind in ("weight", "bias"):
-            array = np.ascontiguousarray(weights[f"{layer}.{kind}"], dtype="<f4")
-            header[f"{layer}.{kind}"] = {"dtype": "F32", "shape": list(array.shape),
-                                         "data_offsets": [offset, offset + array.nbytes]}
-            offset += array.nbytes
-            arrays.append(array)
+    for name, array in tensors.items():
+        array = np.ascontiguousarray(array, dtype="<f4")
+        header[name] = {"dtype": "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+        arrays.append(array)
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
     with open(path, "wb") as f:
@@ -76,6 +121,13 @@ def write_model(path, arch, weights, classes=None, preprocessing=None):
         f.write(text)
         for array in arrays:
             f.write(array.tobytes())
+
+
+def write_model(path, config, weights, classes=None, preprocessing=None):
+    """A libalexnet model file: weights maps canonical names (conv1.weight ...) to arrays."""
+    tensors = {f"{layer}.{kind}": weights[f"{layer}.{kind}"]
+               for layer in LAYERS for kind in ("weight", "bias")}
+    write_safetensors(path, tensors, model_metadata(config, classes, preprocessing))
 
 
 def read_model(path):

@@ -258,10 +258,21 @@ typedef struct alexnet_config {
     /* The fields above are required; those below are optional: a struct_size that ends before
      * a field selects its default. */
     alexnet_init init;         /* initial weights; default ALEXNET_INIT_PAPER                */
+    /* Since 1.1: what a network trained elsewhere may differ in (tools/convert_onnx.py sets them
+     * for the Caffe model zoo's bvlc_alexnet). A file whose network uses them is written in
+     * format 2, which libalexnet 1.0 refuses instead of misreading. */
+    int pool_ceil;     /* 1: max pooling rounds its output size up, the last window clipped at the
+                          border, as Caffe does (PyTorch's ceil_mode); default 0: rounds down   */
+    int lrn_size;      /* LRN window, in channels: 1 to 15; default 5 (the paper's n)            */
+    float lrn_alpha;   /* LRN alpha in the PyTorch/Caffe convention, where it is divided by the
+                          window: 0 to 1; default 5e-4 (the paper's 1e-4 applied undivided)   */
+    float lrn_beta;    /* LRN exponent: 0 to 4; default 0.75                                    */
+    float lrn_k;       /* LRN additive constant: above 0, at most 1000; default 2 (Caffe's 1) */
 } alexnet_config;
 
 /* Fills `cfg` with the architecture's defaults: PAPER 3x227x227, TORCHVISION 3x224x224, both 1000
- * classes; MINI 1x28x28 with 10 classes; dropout 0.5; init PAPER.
+ * classes; MINI 1x28x28 with 10 classes; dropout 0.5; init PAPER; floor pooling; the paper's LRN
+ * (size 5, alpha 5e-4, beta 0.75, k 2; TORCHVISION has no LRN layer).
  * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or an unknown architecture. */
 ALEXNET_API alexnet_status alexnet_config_init(alexnet_config *cfg, alexnet_arch arch);
 
@@ -622,6 +633,74 @@ ALEXNET_API alexnet_status alexnet_color_pca_fit(alexnet_color_pca *pca,
 ALEXNET_API alexnet_status alexnet_image_color_jitter(alexnet_tensor *image,
                                                       const alexnet_color_pca *pca,
                                                       const float alpha[3]);
+
+/* How a model wants its images prepared, in one struct: the file of a model records it
+ * (alexnet_network_set_preprocessing), alexnet_image_preprocess applies it, and alexnet-classify
+ * uses what the model records. The steps, in order: resize; centre crop to the network's input;
+ * RGB to BGR if `bgr`; x <- (x * scale - mean[c]) / std[c] per channel. Since 1.1. */
+typedef enum alexnet_resize_mode {
+    ALEXNET_RESIZE_NONE = 0,    /* keep the image's size                                     */
+    ALEXNET_RESIZE_SHORTER = 1, /* the shorter side to resize_side, keeping the aspect ratio
+                                   (torchvision: 256)                                         */
+    ALEXNET_RESIZE_SQUARE = 2   /* both sides to resize_side (Caffe: 256 x 256)               */
+} alexnet_resize_mode;
+
+typedef enum alexnet_preprocessing_kind {
+    /* Pixels as decoded, in [0, 1]; no resizing; nothing subtracted. */
+    ALEXNET_PREPROCESSING_PLAIN = 0,
+    /* The standard ImageNet preprocessing of torchvision's models: the shorter side resized to
+     * 256, the centre cropped, RGB in [0, 1] normalised with mean (0.485, 0.456, 0.406) and std
+     * (0.229, 0.224, 0.225). */
+    ALEXNET_PREPROCESSING_IMAGENET = 1,
+    /* Caffe's bvlc_alexnet: resized to 256 x 256, the centre cropped, BGR in [0, 255] minus the
+     * ImageNet mean pixel (104.01, 116.67, 122.68 in B, G, R order). */
+    ALEXNET_PREPROCESSING_CAFFE = 2
+} alexnet_preprocessing_kind;
+
+typedef struct alexnet_preprocessing {
+    size_t struct_size;         /* set by alexnet_preprocessing_init                           */
+    alexnet_resize_mode resize;
+    int resize_side;            /* 1 to ALEXNET_MAX_SIDE (unused with ALEXNET_RESIZE_NONE)      */
+    int bgr;                    /* 1: RGB images go in as B, G, R (Caffe); 0: as they are      */
+    float scale;                /* decoded values in [0, 1] are multiplied by this first: 1, or
+                                   255 for Caffe; finite, above 0                              */
+    float mean[3];              /* subtracted per channel, in the network's channel order
+                                   (after the swap); a grey network uses mean[0]              */
+    float std[3];               /* divided by per channel; finite, above 0                     */
+} alexnet_preprocessing;
+
+/* Fills `p` with one of the kinds above. Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or an
+ * unknown kind. Since 1.1. */
+ALEXNET_API alexnet_status alexnet_preprocessing_init(alexnet_preprocessing *p,
+                                                      alexnet_preprocessing_kind kind);
+
+/* Prepares a decoded image [C, H, W] (values in [0, 1]) as `p` says, in one call: *out is
+ * [C, height, width], the centre crop after resizing (a crop larger than the image is padded
+ * with 0 before normalising). height = width = 0 crops nothing, leaving the whole resized image
+ * for alexnet_predict_ten_crop. The standard ImageNet preprocessing is
+ * alexnet_preprocessing_init(&p, ALEXNET_PREPROCESSING_IMAGENET) followed by
+ * alexnet_image_preprocess(&x, image, &p, 224, 224).
+ * Ownership: *out is the caller's. Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL, a field of `p`
+ * out of range (the message names it) or one of height and width 0; ALEXNET_ERR_SHAPE for an
+ * image that is not [1 or 3, H, W], or BGR asked of a grey image. Since 1.1. */
+ALEXNET_API alexnet_status alexnet_image_preprocess(alexnet_tensor **out,
+                                                    const alexnet_tensor *image,
+                                                    const alexnet_preprocessing *p, int height,
+                                                    int width);
+
+/* The preprocessing the network was given (alexnet_network_set_preprocessing, or its file). A
+ * network that records none gets the usual one for its input: for 3 channels ImageNet's, resized
+ * to 8/7 of the input side (256 for 224); for 1 channel the plain one, resized to the input side.
+ * `p->struct_size` must be set (alexnet_preprocessing_init does). Since 1.1.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or a struct_size smaller than any version. */
+ALEXNET_API alexnet_status alexnet_network_get_preprocessing(const alexnet_network *net,
+                                                             alexnet_preprocessing *p);
+
+/* Records how the network's images are to be prepared; alexnet_network_save stores it in the file
+ * (key "alexnet.preprocessing"), and shares keep it. NULL clears it. Since 1.1.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for a field out of range, or BGR for a grey network. */
+ALEXNET_API alexnet_status alexnet_network_set_preprocessing(alexnet_network *net,
+                                                             const alexnet_preprocessing *p);
 
 /* Test-time augmentation (paper, section 4.1): the four corner crops and the centre crop of the
  * network's input size, and their mirror images, through the network as one batch; writes the

@@ -212,6 +212,22 @@ inline void image_normalize(Tensor &image, const std::vector<float> &mean,
                                            std::to_string(channels) + " channels");
     check(alexnet_image_normalize(image.get(), mean.data(), std.data()));
 }
+// A preprocessing of alexnet_preprocessing_init: PLAIN, IMAGENET (torchvision's) or CAFFE.
+inline alexnet_preprocessing preprocessing(alexnet_preprocessing_kind kind)
+{
+    alexnet_preprocessing p;
+    check(alexnet_preprocessing_init(&p, kind));
+    return p;
+}
+// A decoded image [C, H, W] resized, centre cropped to height x width (0, 0: not cropped),
+// reordered, scaled and normalised as `p` says, in one call.
+inline Tensor image_preprocess(const Tensor &image, const alexnet_preprocessing &p, int height,
+                               int width)
+{
+    alexnet_tensor *out = nullptr;
+    check(alexnet_image_preprocess(&out, image.get(), &p, height, width));
+    return Tensor::adopt(out);
+}
 inline alexnet_color_pca color_pca_fit(const std::vector<const Tensor *> &images)
 {
     std::vector<const alexnet_tensor *> handles;
@@ -371,6 +387,27 @@ class Network
             pointers.push_back(name.c_str());
         check(alexnet_network_set_class_names(handle_.get(), pointers.data(),
                                               static_cast<int>(pointers.size())));
+    }
+
+    // How the network's images are prepared: what it was given or its file records, else the
+    // usual one for its input.
+    alexnet_preprocessing preprocessing() const
+    {
+        alexnet_preprocessing p = alexnet::preprocessing(ALEXNET_PREPROCESSING_PLAIN);
+        check(alexnet_network_get_preprocessing(handle_.get(), &p));
+        return p;
+    }
+    // Recorded with the network and saved with it; nullptr forgets it.
+    void set_preprocessing(const alexnet_preprocessing *p)
+    {
+        check(alexnet_network_set_preprocessing(handle_.get(), p));
+    }
+    // A decoded image [C, H, W] in [0, 1] prepared for this network (its preprocessing, its
+    // input size).
+    Tensor prepare(const Tensor &image) const
+    {
+        const alexnet_config cfg = config();
+        return image_preprocess(image, preprocessing(), cfg.in_height, cfg.in_width);
     }
 
     // The paper's ten-crop test (corners, centre, mirrored) of one image [C, H, W]: probabilities.

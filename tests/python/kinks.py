@@ -132,8 +132,11 @@ def _margins(module, a):
     """Per element of the site's output: how far it is from its kink, with its channel."""
     if isinstance(module, nn.ReLU):
         return a.abs(), torch.arange(a.shape[1]).view([1, -1] + [1] * (a.dim() - 2)).expand_as(a)
-    windows = a.unfold(2, module.kernel_size, module.stride).unfold(3, module.kernel_size,
-                                                                   module.stride)
+    k, s = module.kernel_size, module.stride
+    if module.ceil_mode:  # the last windows hang over the border: pad them with -inf
+        extra = [(-(-(n - k) // s)) * s + k - n for n in (a.shape[3], a.shape[2])]
+        a = nn.functional.pad(a, (0, extra[0], 0, extra[1]), value=-torch.inf)
+    windows = a.unfold(2, k, s).unfold(3, k, s)
     top2 = windows.reshape(*windows.shape[:4], -1).topk(2, dim=-1).values
     gaps = torch.where(top2[..., 0] > 0, top2[..., 0] - top2[..., 1], torch.inf)
     return gaps, torch.arange(a.shape[1]).view(1, -1, 1, 1).expand_as(gaps)

@@ -2,10 +2,14 @@
 1. torch.onnx.export of torchvision's AlexNet converts, and libalexnet then gives torch's logits;
 2. a graph of the paper's architecture built with onnx.helper (groups 2, LRN) converts likewise,
    against the PyTorch reference PAPER model;
-3. an LRN the library does not compute (the Caffe model zoo's constants) is refused, naming the
-   node; so is a graph that is not AlexNet;
-4. export_onnx of a file libalexnet wrote passes onnx.checker, and converting it back gives the
-   same tensors, bit for bit, for PAPER and TORCHVISION.
+3. a graph of the ONNX model zoo's bvlc_alexnet structure (224 x 224 input, Caffe's LRN
+   constants, Caffe's ceil rounding written as padding at the end of pool1, as the zoo's file has
+   it, or as ceil_mode) converts to a PAPER network configured as Caffe's, with Caffe's
+   preprocessing recorded, and gives the logits of the PyTorch reference built the same way;
+4. graphs that do not fit are refused, naming the node;
+5. export_onnx of a file libalexnet wrote passes onnx.checker, and converting it back gives the
+   same tensors, bit for bit, and the same configuration, class names and preprocessing, for
+   PAPER, TORCHVISION and the Caffe-configured PAPER.
 
 Usage: onnx_interop.py path/to/libalexnet.so
 """
@@ -20,7 +24,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from safetensors_io import read_safetensors
-from torch_reference import (PAPER, assert_same_logits, canonical_modules, load_package,
+from torch_reference import (CAFFE, PAPER, assert_same_logits, canonical_modules, load_package,
                              torch_model)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,8 +47,9 @@ def assert_file_gives_torchs_logits(path, model, side, what):
         assert_same_logits(net, model, side, what)
 
 
-def paper_graph(model, lrn_alpha=5e-4, lrn_bias=2.0):
-    """The PAPER reference model as an ONNX graph written node by node with onnx.helper."""
+def paper_graph(model, side=227, lrn_alpha=5e-4, lrn_bias=2.0, pool1=None, lrn2=None):
+    """A PAPER-shaped reference model as an ONNX graph written node by node with onnx.helper;
+    pool1 gives conv1's MaxPool other attributes (Caffe's rounding), lrn2 conv2's LRN others."""
     nodes, flow, inits = [], "data", []
 
     def add(op, inputs, name, **attrs):
@@ -62,9 +67,11 @@ def paper_graph(model, lrn_alpha=5e-4, lrn_bias=2.0):
                 strides=list(module.stride), pads=[module.padding[0]] * 4, group=module.groups)
             add("Relu", [], f"{name}_relu")
             if name in ("conv1", "conv2"):
-                add("LRN", [], f"{name}_norm", size=5, alpha=lrn_alpha, beta=0.75, bias=lrn_bias)
+                lrn = dict(size=5, alpha=lrn_alpha, beta=0.75, bias=lrn_bias)
+                add("LRN", [], f"{name}_norm", **(lrn2 if lrn2 and name == "conv2" else lrn))
             if name in ("conv1", "conv2", "conv5"):
-                add("MaxPool", [], f"{name}_pool", kernel_shape=[3, 3], strides=[2, 2])
+                add("MaxPool", [], f"{name}_pool", kernel_shape=[3, 3], strides=[2, 2],
+                    **(pool1 if pool1 and name == "conv1" else {}))
             if name == "conv5":
                 add("Flatten", [], "flat", axis=1)
         else:
@@ -75,9 +82,21 @@ def paper_graph(model, lrn_alpha=5e-4, lrn_bias=2.0):
     add("Softmax", [], "prob", axis=1)
     graph = helper.make_graph(
         nodes, "bvlc_alexnet_structure",
-        [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, 227, 227])],
+        [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, side, side])],
         [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 1000])], inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def assert_caffe_network(path, what):
+    with alexnet.Network.load(path) as net:
+        cfg = net.config
+        assert (cfg["arch"], cfg["height"], cfg["pool_ceil"], cfg["lrn_size"], cfg["lrn_beta"],
+                cfg["lrn_k"]) == ("paper", 224, 1, 5, 0.75, 1.0), (what, cfg)
+        assert cfg["lrn_alpha"] == np.float32(1e-4), (what, cfg)
+        assert net.preprocessing == alexnet.preprocessing("caffe"), (what, net.preprocessing)
+        assert net.class_names[0] == "tench", net.class_names[:3]
+    metadata, _ = read_safetensors(path)
+    assert metadata["alexnet.format"] == "2", metadata["alexnet.format"]
 
 
 def main():
@@ -101,11 +120,30 @@ def main():
         assert_file_gives_torchs_logits(f"{tmp}/paper.safetensors", paper, 227,
                                         "PAPER graph from onnx.helper")
 
-        # 3. refusals name the node
-        onnx.save(paper_graph(paper, lrn_alpha=1e-4, lrn_bias=1.0), f"{tmp}/zoo_lrn.onnx")
-        message = run_tool("convert_onnx.py", f"{tmp}/zoo_lrn.onnx", f"{tmp}/x.safetensors",
-                           fails=True)
-        assert "node 'conv1_norm' (LRN)" in message and "alpha 0.0001" in message, message
+        # 3. the model zoo's bvlc_alexnet structure: Caffe's LRN and pooling, at 224
+        zoo = torch_model(PAPER, 3, 224, 1000, **CAFFE).eval()
+        for encoding, pool1 in (("padding at the end", {"pads": [0, 0, 1, 1]}),
+                                ("ceil_mode", {"ceil_mode": 1})):
+            onnx.save(paper_graph(zoo, 224, 1e-4, 1.0, pool1), f"{tmp}/zoo.onnx")
+            output = run_tool("convert_onnx.py", f"{tmp}/zoo.onnx", f"{tmp}/zoo.safetensors")
+            assert "224x224 input, Caffe pooling" in output, output
+            assert_caffe_network(f"{tmp}/zoo.safetensors", encoding)
+            assert_file_gives_torchs_logits(f"{tmp}/zoo.safetensors", zoo, 224,
+                                            f"bvlc_alexnet structure, Caffe's rounding as {encoding}")
+
+        # 4. refusals name the node
+        for graph, node in ((paper_graph(zoo, 224, 1e-4, 1.0, {"pads": [1, 1, 1, 1]}),
+                             "node 'conv1_pool' (MaxPool)"),
+                            (paper_graph(paper, lrn2=dict(size=5, alpha=1e-4, beta=0.75,
+                                                          bias=1.0)),
+                             "node 'conv2_norm' (LRN)"),
+                            (paper_graph(paper, lrn_alpha=2.0), "node 'conv1_norm' (LRN)"),
+                            (paper_graph(zoo, 224, 1e-4, 1.0),  # floor rounding: too small
+                             "fc6: weights [4096, 9216]; paper takes 6400 inputs")):
+            onnx.save(graph, f"{tmp}/refused.onnx")
+            message = run_tool("convert_onnx.py", f"{tmp}/refused.onnx", f"{tmp}/x.safetensors",
+                               fails=True)
+            assert node in message, message
         other = helper.make_model(helper.make_graph(
             [helper.make_node("Tanh", ["x"], ["y"], name="squash")], "not_alexnet",
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
@@ -117,21 +155,30 @@ def main():
         assert "node 'squash' (Tanh)" in message, message
         print("refusals name the node")
 
-        # 4. export, then import: bit-exact
+        # 5. export, then import: bit-exact, metadata kept
+        originals = {}
         for arch in ("paper", "torchvision"):
-            original = f"{tmp}/{arch}_ours.safetensors"
+            originals[arch] = f"{tmp}/{arch}_ours.safetensors"
             with alexnet.Network(arch, seed=11) as net:
-                net.save(original)
-            run_tool("export_onnx.py", original, f"{tmp}/{arch}_ours.onnx")
-            onnx.checker.check_model(onnx.load(f"{tmp}/{arch}_ours.onnx"))
-            run_tool("convert_onnx.py", f"{tmp}/{arch}_ours.onnx", f"{tmp}/{arch}_back.safetensors")
-            _, before = read_safetensors(original)
-            _, after = read_safetensors(f"{tmp}/{arch}_back.safetensors")
-            for name, array in before.items():
-                key = name if name in after else None
-                assert key is not None, f"{arch}: {name} missing after the round trip"
-                assert np.array_equal(array, after[key]) and array.dtype == after[key].dtype, name
-            print(f"{arch}: export then import is bit-exact ({len(before)} tensors)")
+                net.save(originals[arch])
+        originals["caffe"] = f"{tmp}/zoo.safetensors"
+        for name, original in originals.items():
+            run_tool("export_onnx.py", original, f"{tmp}/{name}_ours.onnx")
+            onnx.checker.check_model(onnx.load(f"{tmp}/{name}_ours.onnx"))
+            run_tool("convert_onnx.py", f"{tmp}/{name}_ours.onnx", f"{tmp}/{name}_back.safetensors")
+            meta_before, before = read_safetensors(original)
+            meta_after, after = read_safetensors(f"{tmp}/{name}_back.safetensors")
+            for tensor, array in before.items():
+                assert tensor in after, f"{name}: {tensor} missing after the round trip"
+                assert np.array_equal(array, after[tensor]) and \
+                    array.dtype == after[tensor].dtype, tensor
+            with alexnet.Network.load(original) as a, \
+                    alexnet.Network.load(f"{tmp}/{name}_back.safetensors") as b:
+                assert a.config == b.config, (name, a.config, b.config)
+                assert a.preprocessing == b.preprocessing, (name, a.preprocessing)
+                assert a.class_names == b.class_names, name
+            print(f"{name}: export then import is bit-exact ({len(before)} tensors), with the "
+                  "same configuration, preprocessing and class names")
 
 
 if __name__ == "__main__":

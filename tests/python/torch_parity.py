@@ -23,7 +23,7 @@ from torch import nn
 
 from kinks import move_away_from_kinks
 from safetensors_io import read_safetensors
-from torch_reference import (MINI, PAPER, TORCHVISION, canonical_modules, load_package,
+from torch_reference import (CAFFE, MINI, PAPER, TORCHVISION, canonical_modules, load_package,
                              torch_model)
 
 LOGIT_TOLERANCE = 1e-4
@@ -66,16 +66,16 @@ def nudges(seed):
     return torch.Generator().manual_seed(seed)
 
 
-def build(arch, channels, side, classes, seed):
+def build(arch, channels, side, classes, seed, config=None):
     torch.manual_seed(seed)
-    model = torch_model(arch, channels, side, classes).eval()
+    model = torch_model(arch, channels, side, classes, **(config or {})).eval()
     net = alexnet.Network(ARCH_KEYS[arch], in_channels=channels, height=side, width=side,
-                          num_classes=classes, dropout=0.0, seed=1)
+                          num_classes=classes, dropout=0.0, seed=1, **(config or {}))
     return model, net
 
 
-def run_case(seed, name, arch, channels, config_side, input_side, classes, batch):
-    model, net = build(arch, channels, config_side, classes, seed)
+def run_case(seed, name, arch, channels, config_side, input_side, classes, batch, config=None):
+    model, net = build(arch, channels, config_side, classes, seed, config)
     rng = np.random.default_rng([seed, 7])
     x = rng.standard_normal((batch, channels, input_side, input_side), dtype=np.float32)
     rounds, margin = move_away_from_kinks(model, torch.from_numpy(x), nudges(seed))
@@ -156,6 +156,10 @@ def run_sgd_case(seed, name, arch, channels, side, classes, batch, steps=5):
 
 CASES = [
     ("PAPER 227x227, batch 2", PAPER, 3, 227, 227, 1000, 2),
+    ("PAPER 224x224 as Caffe's bvlc_alexnet (ceil pooling, LRN alpha 1e-4, k 1), batch 2", PAPER,
+     3, 224, 224, 1000, 2, CAFFE),
+    ("MINI 30x30x1 with ceil pooling and LRN size 3, beta 0.6, batch 3", MINI, 1, 30, 30, 10, 3,
+     {"pool_ceil": 1, "lrn_size": 3, "lrn_beta": 0.6, "lrn_alpha": 2e-3, "lrn_k": 1.5}),
     ("TORCHVISION 224x224, batch 2", TORCHVISION, 3, 224, 224, 1000, 2),
     ("TORCHVISION built for 224, fed 256x256, batch 3", TORCHVISION, 3, 224, 256, 1000, 3),
     ("TORCHVISION 97x97 (adaptive pooling upsamples), batch 2", TORCHVISION, 3, 97, 97, 10, 2),

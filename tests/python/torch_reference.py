@@ -26,14 +26,20 @@ CONV_SPECS = {
 HIDDEN = {PAPER: 4096, MINI: 512}
 
 
-def conv_stack(channels, specs):
+# The config fields (alexnet.Network keywords) of Caffe's bvlc_alexnet, as the ONNX model zoo has
+# it: PAPER at 224 x 224 with Caffe's ceil rounding of pooled sizes and Caffe's LRN constants.
+CAFFE = {"pool_ceil": 1, "lrn_alpha": 1e-4, "lrn_k": 1.0}
+
+
+def conv_stack(channels, specs, pool_ceil=0, lrn_size=5, lrn_alpha=5e-4, lrn_beta=0.75,
+               lrn_k=2.0):
     layers = []
     for out, kernel, stride, pad, groups, lrn, pool in specs:
         layers += [nn.Conv2d(channels, out, kernel, stride, pad, groups=groups), nn.ReLU()]
         if lrn:
-            layers.append(nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0))
+            layers.append(nn.LocalResponseNorm(lrn_size, alpha=lrn_alpha, beta=lrn_beta, k=lrn_k))
         if pool:
-            layers.append(nn.MaxPool2d(3, 2))
+            layers.append(nn.MaxPool2d(3, 2, ceil_mode=bool(pool_ceil)))
         channels = out
     return layers
 
@@ -43,13 +49,14 @@ def classifier(features, hidden, classes):
             nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, classes)]
 
 
-def torch_model(arch, channels, side, classes):
+def torch_model(arch, channels, side, classes, **config):
+    """The architecture in PyTorch; `config` takes the alexnet.Network keywords of CAFFE."""
     if arch == TORCHVISION:
         model = torchvision.models.alexnet(num_classes=classes)
-        assert channels == 3
+        assert channels == 3 and not config
         return model
     specs, hidden = CONV_SPECS[arch], HIDDEN[arch]
-    features = nn.Sequential(*conv_stack(channels, specs))
+    features = nn.Sequential(*conv_stack(channels, specs, **config))
     with torch.no_grad():
         flat = features(torch.zeros(1, channels, side, side)).numel()
     return nn.Sequential(*features, *classifier(flat, hidden, classes))

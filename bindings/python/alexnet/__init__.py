@@ -14,7 +14,8 @@ otherwise when collected; a closed handle raises instead of crashing.
 import ctypes
 
 from ._data import (Dataset, Loader, color_jitter, color_pca_fit, crop, decode_image, flip,
-                    load_image, normalize, resize, resize_shorter, save_png)
+                    load_image, normalize, preprocess, preprocessing, resize, resize_shorter,
+                    save_png)
 from ._errors import (AlexnetError, FileError, FormatError, InternalError, InvalidArgumentError,
                       NumericError, OutOfMemoryError, ShapeError, StateError, Status)
 from ._native import Limits as _Limits, lib as _lib
@@ -25,7 +26,7 @@ from . import _values
 
 __all__ = ["Network", "SGD", "Dataset", "Loader", "save_checkpoint", "load_checkpoint",
            "load_image", "decode_image", "save_png", "resize", "resize_shorter", "crop", "flip",
-           "normalize", "color_pca_fit", "color_jitter",
+           "normalize", "color_pca_fit", "color_jitter", "preprocessing", "preprocess",
            "set_num_threads", "get_num_threads", "get_limits", "set_limits", "reset_limits",
            "version", "Status", "AlexnetError",
            "InvalidArgumentError", "ShapeError", "OutOfMemoryError", "FileError", "FormatError",

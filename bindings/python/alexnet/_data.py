@@ -8,7 +8,7 @@ import numpy as np
 from ._errors import check
 from . import _values
 from ._handle import Owned, NativeHandle, WrappedArray, as_float32, owned_tensor, tensor_view
-from ._native import ColorPca, LoaderConfig, c_float_p, c_int32, c_int32_p, lib
+from ._native import ColorPca, LoaderConfig, Preprocessing, c_float_p, c_int32, c_int32_p, lib
 
 
 def load_image(path, channels=3):
@@ -54,6 +54,68 @@ def crop(image, top, left, height, width):
     pointer = ctypes.c_void_p()
     with WrappedArray(as_float32(image, "image")) as t:
         check(lib.alexnet_image_crop(ctypes.byref(pointer), t, top, left, height, width))
+    return owned_tensor(pointer)
+
+
+PREPROCESSING_KINDS = {"plain": 0, "imagenet": 1, "caffe": 2}
+RESIZE_MODES = {"none": 0, "shorter": 1, "square": 2}
+CHANNEL_ORDERS = {"rgb": 0, "bgr": 1}
+
+
+def preprocessing(kind="imagenet"):
+    """A preprocessing as a dict (resize "none" / "shorter" / "square", side, channels "rgb" /
+    "bgr", scale, mean, std), the form Network.preprocessing and preprocess() take: "plain"
+    (pixels as decoded), "imagenet" (torchvision's: shorter side 256, ImageNet mean and std) or
+    "caffe" (bvlc_alexnet's: 256 x 256, BGR in [0, 255] minus the mean pixel)."""
+    struct = Preprocessing()
+    check(lib.alexnet_preprocessing_init(ctypes.byref(struct),
+                                         _values.enum_code(kind, PREPROCESSING_KINDS, "kind")))
+    return preprocessing_dict(struct)
+
+
+def preprocessing_dict(struct):
+    return {"resize": _values.name_of(struct.resize, RESIZE_MODES), "side": struct.resize_side,
+            "channels": _values.name_of(struct.bgr, CHANNEL_ORDERS), "scale": struct.scale,
+            "mean": tuple(struct.mean), "std": tuple(struct.std)}
+
+
+def preprocessing_struct(value):
+    """The C struct of a preprocessing given as a kind name or a dict (keys left out keep the
+    "plain" values)."""
+    if isinstance(value, str):
+        value = preprocessing(value)
+    unknown = sorted(set(value) - {"resize", "side", "channels", "scale", "mean", "std"})
+    if unknown:
+        raise TypeError(f"unknown preprocessing key {', '.join(unknown)}; the keys are resize, "
+                        "side, channels, scale, mean, std")
+    struct = Preprocessing()
+    check(lib.alexnet_preprocessing_init(ctypes.byref(struct), 0))
+    struct.resize = _values.enum_code(value.get("resize", "none"), RESIZE_MODES, "resize")
+    struct.resize_side = _values.integer(value.get("side", 0), "side")
+    struct.bgr = _values.enum_code(value.get("channels", "rgb"), CHANNEL_ORDERS, "channels")
+    struct.scale = float(value.get("scale", 1.0))
+    for key in ("mean", "std"):
+        values = [float(v) for v in np.asarray(value.get(key, getattr(struct, key)),
+                                               dtype=np.float64).reshape(-1)]
+        if len(values) == 1:
+            values *= 3
+        if len(values) != 3:
+            raise ValueError(f"preprocessing {key} needs 1 or 3 values, not {len(values)}")
+        getattr(struct, key)[:] = values
+    return struct
+
+
+def preprocess(image, preprocessing="imagenet", height=224, width=224):
+    """A decoded image [C, H, W] in [0, 1] prepared in one call (alexnet_image_preprocess):
+    resized, centre cropped to height x width (0, 0: not cropped), channels swapped for BGR,
+    scaled, normalised. `preprocessing` is a kind name or a dict as preprocessing() gives; the
+    default is the standard ImageNet preprocessing at 224 x 224."""
+    struct = preprocessing_struct(preprocessing)
+    pointer = ctypes.c_void_p()
+    with WrappedArray(as_float32(image, "image")) as t:
+        check(lib.alexnet_image_preprocess(ctypes.byref(pointer), t, ctypes.byref(struct),
+                                           _values.integer(height, "height"),
+                                           _values.integer(width, "width")))
     return owned_tensor(pointer)
 
 

@@ -23,7 +23,13 @@ c_int32_p = POINTER(c_int32)
 class Config(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("arch", c_int), ("in_channels", c_int),
                 ("in_height", c_int), ("in_width", c_int), ("num_classes", c_int),
-                ("dropout", c_float), ("init", c_int)]
+                ("dropout", c_float), ("init", c_int), ("pool_ceil", c_int), ("lrn_size", c_int),
+                ("lrn_alpha", c_float), ("lrn_beta", c_float), ("lrn_k", c_float)]
+
+
+class Preprocessing(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("resize", c_int), ("resize_side", c_int),
+                ("bgr", c_int), ("scale", c_float), ("mean", c_float * 3), ("std", c_float * 3)]
 
 
 class SgdConfig(ctypes.Structure):
@@ -130,6 +136,10 @@ PROTOTYPES = {
     "alexnet_color_pca_fit": (c_int, [POINTER(ColorPca), POINTER(c_void_p), c_int]),
     "alexnet_image_color_jitter": (c_int, [P, POINTER(ColorPca), c_float_p]),
     "alexnet_predict_ten_crop": (c_int, [P, P, P]),
+    "alexnet_preprocessing_init": (c_int, [POINTER(Preprocessing), c_int]),
+    "alexnet_image_preprocess": (c_int, [PP, P, POINTER(Preprocessing), c_int, c_int]),
+    "alexnet_network_get_preprocessing": (c_int, [P, POINTER(Preprocessing)]),
+    "alexnet_network_set_preprocessing": (c_int, [P, POINTER(Preprocessing)]),
     "alexnet_softmax": (c_int, [P, P]),
     "alexnet_dataset_open_idx": (c_int, [PP, c_char_p, c_char_p]),
     "alexnet_dataset_open_folder": (c_int, [PP, c_char_p, c_int]),

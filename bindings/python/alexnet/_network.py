@@ -5,7 +5,8 @@ import numpy as np
 
 from ._errors import check
 from ._handle import Owned, NativeHandle, WrappedArray, as_float32, tensor_view
-from ._native import Config, MemoryInfo, c_float, c_int32_p, lib
+from ._native import Config, MemoryInfo, Preprocessing, c_float, c_int32_p, lib
+from ._data import preprocess, preprocessing_dict, preprocessing_struct
 from . import _values
 
 ARCHS = {"paper": 0, "torchvision": 1, "mini": 2}
@@ -15,7 +16,9 @@ INITS = {"paper": 0, "he": 1}
 class Network(Owned):
     """An AlexNet: ALEXNET_ARCH_PAPER ("paper"), TORCHVISION ("torchvision") or MINI ("mini").
 
-    Arguments left as None take the architecture's defaults (alexnet_config_init). Use it as a
+    Arguments left as None take the architecture's defaults (alexnet_config_init): pool_ceil
+    (Caffe's rounding of pooled sizes) and the LRN constants (lrn_size, lrn_alpha in PyTorch's
+    convention, lrn_beta, lrn_k) are for networks trained elsewhere. Use it as a
     context manager, or call close(), to release it deterministically; otherwise the garbage
     collector does. A closed network raises on every call.
     """
@@ -23,13 +26,16 @@ class Network(Owned):
     _what = "network"
 
     def __init__(self, arch="mini", in_channels=None, height=None, width=None, num_classes=None,
-                 dropout=None, init=None, seed=0, *, _pointer=None):
+                 dropout=None, init=None, seed=0, *, pool_ceil=None, lrn_size=None,
+                 lrn_alpha=None, lrn_beta=None, lrn_k=None, _pointer=None):
         if _pointer is None:
             cfg = Config()
             check(lib.alexnet_config_init(ctypes.byref(cfg), _values.enum_code(arch, ARCHS, "arch")))
             for field, value in (("in_channels", in_channels), ("in_height", height),
                                  ("in_width", width), ("num_classes", num_classes),
-                                 ("dropout", dropout)):
+                                 ("dropout", dropout), ("pool_ceil", pool_ceil),
+                                 ("lrn_size", lrn_size), ("lrn_alpha", lrn_alpha),
+                                 ("lrn_beta", lrn_beta), ("lrn_k", lrn_k)):
                 if value is not None:
                     setattr(cfg, field, value)
             if init is not None:
@@ -77,13 +83,35 @@ class Network(Owned):
     @property
     def config(self):
         """The configuration as a dict: arch, in_channels, height, width, num_classes, dropout,
-        init."""
+        init, pool_ceil, lrn_size, lrn_alpha, lrn_beta, lrn_k."""
         cfg = Config()
         check(lib.alexnet_config_init(ctypes.byref(cfg), 0))
         check(lib.alexnet_network_get_config(self._ptr, ctypes.byref(cfg)))
         return {"arch": _values.name_of(cfg.arch, ARCHS), "in_channels": cfg.in_channels,
                 "height": cfg.in_height, "width": cfg.in_width, "num_classes": cfg.num_classes,
-                "dropout": cfg.dropout, "init": _values.name_of(cfg.init, INITS)}
+                "dropout": cfg.dropout, "init": _values.name_of(cfg.init, INITS),
+                "pool_ceil": cfg.pool_ceil, "lrn_size": cfg.lrn_size, "lrn_alpha": cfg.lrn_alpha,
+                "lrn_beta": cfg.lrn_beta, "lrn_k": cfg.lrn_k}
+
+    @property
+    def preprocessing(self):
+        """How this network's images are prepared, as a dict (see alexnet.preprocessing()):
+        what it was given or its file records, else the usual one for its input. Assign a kind
+        name ("imagenet", "caffe", "plain"), a dict, or None (forget it); save() stores it."""
+        struct = Preprocessing(struct_size=ctypes.sizeof(Preprocessing))
+        check(lib.alexnet_network_get_preprocessing(self._ptr, ctypes.byref(struct)))
+        return preprocessing_dict(struct)
+
+    @preprocessing.setter
+    def preprocessing(self, value):
+        struct = None if value is None else ctypes.byref(preprocessing_struct(value))
+        check(lib.alexnet_network_set_preprocessing(self._ptr, struct))
+
+    def prepare(self, image):
+        """A decoded image [C, H, W] in [0, 1] prepared for this network: its preprocessing,
+        cropped to its input size."""
+        _, height, width = self.input_shape
+        return preprocess(image, self.preprocessing, height, width)
 
     @property
     def num_classes(self):

@@ -119,3 +119,53 @@ def test_colour_pca_and_jitter_follow_the_paper():
         alexnet.color_pca_fit([np.zeros((1, 4, 4), np.float32)])
     with pytest.raises(alexnet.NumericError):
         alexnet.color_jitter(images[0], (values, vectors), [np.nan, 0.0, 0.0])
+
+
+def test_preprocessing_in_one_call_matches_numpy():
+    rng = np.random.default_rng(3)
+    image = rng.random((3, 20, 30), dtype=np.float32)
+    # Caffe's, without resizing: the centre 16 x 16, B G R, x 255 minus the mean pixel.
+    caffe = dict(alexnet.preprocessing("caffe"), resize="none")
+    assert caffe["channels"] == "bgr" and caffe["scale"] == 255.0
+    out = alexnet.preprocess(image, caffe, 16, 16)
+    centre = image[::-1, 2:18, 7:23] * np.float32(255)
+    want = centre - np.asarray(caffe["mean"], np.float32)[:, None, None]
+    np.testing.assert_allclose(out, want, rtol=1e-6, atol=1e-4)
+    # ImageNet's: the shorter side to 256 (256 x 384), then the centre 224 x 224.
+    out = alexnet.preprocess(image)
+    assert out.shape == (3, 224, 224)
+    whole = alexnet.preprocess(image, "imagenet", 0, 0)
+    assert whole.shape == (3, 256, 384)
+    np.testing.assert_array_equal(out, whole[:, 16:240, 80:304])
+    with pytest.raises(alexnet.ShapeError, match="the image is grey"):
+        alexnet.preprocess(image[:1], "caffe")
+    with pytest.raises(alexnet.InvalidArgumentError, match="preprocessing.scale is 0"):
+        alexnet.preprocess(image, dict(caffe, scale=0))
+    with pytest.raises(TypeError, match="unknown preprocessing key colour"):
+        alexnet.preprocess(image, {"colour": "red"})
+    with pytest.raises(ValueError, match="kind must be one of"):
+        alexnet.preprocessing("opencv")
+
+
+def test_networks_carry_caffe_settings_and_preprocessing(tmp_path):
+    net = alexnet.Network("mini", in_channels=3, height=30, width=30, pool_ceil=1, lrn_size=3,
+                          lrn_alpha=1e-4, lrn_k=1.0, seed=2)
+    assert net.config["pool_ceil"] == 1 and net.config["lrn_size"] == 3
+    assert net.preprocessing == dict(alexnet.preprocessing("imagenet"), side=34)  # the default
+    net.preprocessing = "caffe"
+    image = np.random.default_rng(4).random((3, 50, 40), dtype=np.float32)
+    prepared = net.prepare(image)
+    assert prepared.shape == (3, 30, 30)
+    np.testing.assert_array_equal(prepared, alexnet.preprocess(image, "caffe", 30, 30))
+    net.save(tmp_path / "caffe.safetensors")
+    with alexnet.Network.load(tmp_path / "caffe.safetensors") as back:
+        assert back.config == net.config
+        assert back.preprocessing == alexnet.preprocessing("caffe")
+        np.testing.assert_array_equal(back.forward(prepared[None]), net.forward(prepared[None]))
+    net.preprocessing = None
+    assert net.preprocessing["channels"] == "rgb"
+    with pytest.raises(alexnet.InvalidArgumentError, match="config.lrn_size is 0"):
+        alexnet.Network("mini", lrn_size=0)
+    grey = alexnet.Network("mini")
+    with pytest.raises(alexnet.InvalidArgumentError, match="BGR input asked of a network of 1"):
+        grey.preprocessing = "caffe"

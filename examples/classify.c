@@ -191,8 +191,7 @@ static alexnet_status predict(alexnet_network *net, const alexnet_tensor *image,
 }
 
 static int classify_file(alexnet_network *net, const alexnet_config *cfg, const options *o,
-                         const alexnet_preprocessing *prep, const char *path,
-                         float *probabilities)
+                         const alexnet_preprocessing *prep, const char *path, float *probabilities)
 {
     alexnet_tensor *image = NULL, *prepared = NULL;
     alexnet_status st = alexnet_image_load(&image, path, cfg->in_channels);
@@ -226,8 +225,7 @@ static int classify_idx(alexnet_network *net, const alexnet_config *cfg, const o
     if (alexnet_dataset_open_idx(&ds, o->idx_images, o->idx_labels) != ALEXNET_OK)
         return fail("opening the IDX files");
     if (o->save_png && mkdir(o->save_png, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "alexnet-classify: cannot create '%s': %s\n", o->save_png,
-                strerror(errno));
+        fprintf(stderr, "alexnet-classify: cannot create '%s': %s\n", o->save_png, strerror(errno));
         return 1;
     }
     const int64_t size = alexnet_dataset_size(ds), first = o->first < 0 ? 8 : o->first;
@@ -301,8 +299,8 @@ static int classify_folder(alexnet_network *net, const alexnet_config *cfg, cons
             alexnet_tensor *image = NULL, *prepared = NULL;
             st = alexnet_dataset_get(ds, begin + i, &image, &labels[i]);
             if (st == ALEXNET_OK)
-                st = alexnet_image_preprocess(&prepared, image, prep, cfg->in_height,
-                                              cfg->in_width);
+                st =
+                    alexnet_image_preprocess(&prepared, image, prep, cfg->in_height, cfg->in_width);
             if (st == ALEXNET_OK)
                 memcpy(alexnet_tensor_data(batch) + (size_t)i * image_floats,
                        alexnet_tensor_data(prepared), sizeof(float) * image_floats);
@@ -354,8 +352,9 @@ static int preprocessing_for(const alexnet_network *net, const options *o,
             if (strcmp(o->kind, KINDS[k]) == 0)
                 kind = k;
         if (kind < 0) {
-            fprintf(stderr, "alexnet-classify: --preprocessing is plain, imagenet or caffe, not "
-                            "'%s'\n",
+            fprintf(stderr,
+                    "alexnet-classify: --preprocessing is plain, imagenet or caffe, not "
+                    "'%s'\n",
                     o->kind);
             return 2;
         }

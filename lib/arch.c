@@ -103,9 +103,9 @@ void arch_defaults(alexnet_config *cfg, alexnet_arch arch)
 
 bool arch_uses_format_2(const alexnet_config *cfg)
 {
-    return cfg->pool_ceil != 0 || (arch_has_lrn(cfg->arch) &&
-                                   (cfg->lrn_size != LRN_SIZE || cfg->lrn_alpha != LRN_ALPHA ||
-                                    cfg->lrn_beta != LRN_BETA || cfg->lrn_k != LRN_K));
+    return cfg->pool_ceil != 0 ||
+           (arch_has_lrn(cfg->arch) && (cfg->lrn_size != LRN_SIZE || cfg->lrn_alpha != LRN_ALPHA ||
+                                        cfg->lrn_beta != LRN_BETA || cfg->lrn_k != LRN_K));
 }
 
 bool arch_has_lrn(alexnet_arch arch)

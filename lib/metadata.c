@@ -280,8 +280,9 @@ static void field_triple(field_reader *r, json_t *object, const char *key, float
     if (r->status != ALEXNET_OK)
         return;
     if (!json_is_array(list) || json_array_size(list) != 3) {
-        r->status = error_set(ALEXNET_ERR_FORMAT, "%s: '%s': %s field '%s' is not a list of 3 numbers",
-                              r->fn, r->path, r->what, key);
+        r->status =
+            error_set(ALEXNET_ERR_FORMAT, "%s: '%s': %s field '%s' is not a list of 3 numbers",
+                      r->fn, r->path, r->what, key);
         return;
     }
     for (size_t c = 0; c < 3 && r->status == ALEXNET_OK; c++)

@@ -52,8 +52,8 @@ alexnet_status alexnet_preprocessing_init(alexnet_preprocessing *p, alexnet_prep
 alexnet_status preprocessing_resolve(const char *fn, const alexnet_preprocessing *p,
                                      alexnet_preprocessing *full)
 {
-    alexnet_status st = config_copy_in(fn, "alexnet_preprocessing", full, sizeof *full, p,
-                                       PREPROCESSING_MIN_SIZE);
+    alexnet_status st =
+        config_copy_in(fn, "alexnet_preprocessing", full, sizeof *full, p, PREPROCESSING_MIN_SIZE);
     if (st != ALEXNET_OK)
         return st;
     if ((unsigned)full->resize > ALEXNET_RESIZE_SQUARE)
@@ -67,8 +67,8 @@ alexnet_status preprocessing_resolve(const char *fn, const alexnet_preprocessing
                          "%s: preprocessing.resize_side is %d; it must be 1 to %d", fn,
                          full->resize_side, ALEXNET_MAX_SIDE);
     if (full->bgr != 0 && full->bgr != 1)
-        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: preprocessing.bgr is %d; it must be 0 or 1",
-                         fn, full->bgr);
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: preprocessing.bgr is %d; it must be 0 or 1", fn, full->bgr);
     if (!(isfinite(full->scale) && full->scale > 0.0f))
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
                          "%s: preprocessing.scale is %g; it must be finite and above 0", fn,
@@ -116,8 +116,8 @@ alexnet_status alexnet_image_preprocess(alexnet_tensor **out, const alexnet_tens
     if ((height == 0) != (width == 0) || height < 0 || width < 0 || height > ALEXNET_MAX_SIDE ||
         width > ALEXNET_MAX_SIDE)
         return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
-                         "%s: the crop %dx%d must be 1 to %d per side, or 0x0 for none", fn,
-                         height, width, ALEXNET_MAX_SIDE);
+                         "%s: the crop %dx%d must be 1 to %d per side, or 0x0 for none", fn, height,
+                         width, ALEXNET_MAX_SIDE);
     int rh = h, rw = w;
     if (full.resize == ALEXNET_RESIZE_SHORTER)
         image_shorter_side_size(h, w, full.resize_side, &rh, &rw);

@@ -372,8 +372,8 @@ static alexnet_status read_contents(const char *fn, const char *path, const safe
                          fn, path);
     if (strcmp(format, FORMAT_VERSION) != 0 && strcmp(format, FORMAT_VERSION_2) != 0)
         return error_set(ALEXNET_ERR_FORMAT,
-                         "%s: '%s' is in format %.16s; this libalexnet reads formats %s and %s",
-                         fn, path, format, FORMAT_VERSION, FORMAT_VERSION_2);
+                         "%s: '%s' is in format %.16s; this libalexnet reads formats %s and %s", fn,
+                         path, format, FORMAT_VERSION, FORMAT_VERSION_2);
     uint64_t seed = 0;
     if (!metadata_parse_u64(safetensors_metadata(st, "alexnet.seed"), &seed) ||
         !metadata_parse_u64(safetensors_metadata(st, "alexnet.step"), &c->step))

@@ -9,7 +9,7 @@
 4. graphs that do not fit are refused, naming the node;
 5. export_onnx of a file libalexnet wrote passes onnx.checker, and converting it back gives the
    same tensors, bit for bit, and the same configuration, class names and preprocessing, for
-   PAPER, TORCHVISION and the Caffe-configured PAPER.
+   TORCHVISION (a file with neither names nor preprocessing) and the Caffe-configured PAPER.
 
 Usage: onnx_interop.py path/to/libalexnet.so
 """
@@ -31,6 +31,8 @@ from torch_reference import (CAFFE, PAPER, assert_same_logits, load_package,
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "..", "tools")
 alexnet = load_package(sys.argv[1])
+sys.path.insert(0, TOOLS)
+import convert_onnx  # noqa: E402
 
 
 def run_tool(name, *args, fails=False):
@@ -101,10 +103,14 @@ def main():
                             (paper_graph(paper, lrn_alpha=2.0), "node 'conv1_norm' (LRN)"),
                             (paper_graph(zoo, 224, 1e-4, 1.0),  # floor rounding: too small
                              "fc6: weights [4096, 9216]; paper takes 6400 inputs")):
-            onnx.save(graph, f"{tmp}/refused.onnx")
-            message = run_tool("convert_onnx.py", f"{tmp}/refused.onnx", f"{tmp}/x.safetensors",
-                               fails=True)
-            assert node in message, message
+            # the converter's own functions, in process: saving 240 MB graphs only to be refused
+            # would double this test's time; the command line's refusal is the Tanh case below
+            try:
+                convert_onnx.match(convert_onnx.read_graph(graph), convert_onnx.input_side(graph))
+            except convert_onnx.Refused as why:
+                assert node in str(why), why
+            else:
+                raise AssertionError(f"accepted a graph that should be refused at {node}")
         other = helper.make_model(helper.make_graph(
             [helper.make_node("Tanh", ["x"], ["y"], name="squash")], "not_alexnet",
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
@@ -117,12 +123,12 @@ def main():
         print("refusals name the node")
 
         # 5. export, then import: bit-exact, metadata kept
-        originals = {}
-        for arch in ("paper", "torchvision"):
-            originals[arch] = f"{tmp}/{arch}_ours.safetensors"
-            with alexnet.Network(arch, seed=11) as net:
-                net.save(originals[arch])
-        originals["caffe"] = f"{tmp}/zoo.safetensors"
+        # (PAPER with the paper's constants is the Caffe case with defaults: the Caffe one covers
+        # what it would, and the two 240 MB round trips are most of this test's time.)
+        originals = {"torchvision": f"{tmp}/torchvision_ours.safetensors",
+                     "caffe": f"{tmp}/zoo.safetensors"}
+        with alexnet.Network("torchvision", seed=11) as net:
+            net.save(originals["torchvision"])
         for name, original in originals.items():
             run_tool("export_onnx.py", original, f"{tmp}/{name}_ours.onnx")
             onnx.checker.check_model(onnx.load(f"{tmp}/{name}_ours.onnx"))

@@ -31,7 +31,9 @@ def test_version_and_threads():
 
 def test_config_and_parameters(net):
     assert net.config == {"arch": "mini", "in_channels": 1, "height": 28, "width": 28,
-                          "num_classes": 10, "dropout": 0.0, "init": "he"}
+                          "num_classes": 10, "dropout": 0.0, "init": "he", "pool_ceil": 0,
+                          "lrn_size": 5, "lrn_alpha": np.float32(5e-4), "lrn_beta": 0.75,
+                          "lrn_k": 2.0}
     assert net.input_shape == (1, 28, 28)
     names = net.param_names()
     assert names[0] == "conv1.weight" and names[-1] == "fc8.bias" and len(names) == 16

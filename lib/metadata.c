@@ -139,11 +139,14 @@ char *metadata_config_to_json(const alexnet_config *cfg)
                           cfg->in_width, "num_classes", cfg->num_classes, "dropout",
                           (double)cfg->dropout, "init", INIT_KEYS[cfg->init]);
     if (o != NULL && arch_uses_format_2(cfg) &&
-        json_object_set_new(o, "pool_ceil", json_integer(cfg->pool_ceil)) == 0)
-        json_object_set_new(o, "lrn",
-                            json_pack("{s:i, s:f, s:f, s:f}", "size", cfg->lrn_size, "alpha",
-                                      (double)cfg->lrn_alpha, "beta", (double)cfg->lrn_beta, "k",
-                                      (double)cfg->lrn_k));
+        (json_object_set_new(o, "pool_ceil", json_integer(cfg->pool_ceil)) != 0 ||
+         json_object_set_new(o, "lrn",
+                             json_pack("{s:i, s:f, s:f, s:f}", "size", cfg->lrn_size, "alpha",
+                                       (double)cfg->lrn_alpha, "beta", (double)cfg->lrn_beta, "k",
+                                       (double)cfg->lrn_k)) != 0)) {
+        json_decref(o); /* out of memory: a file without them would hold another network */
+        return NULL;
+    }
     return dump_and_release(o);
 }
 

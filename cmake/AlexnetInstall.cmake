@@ -70,3 +70,40 @@ install(CODE "
   file(WRITE \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${ALEXNET_PYTHON_DIR}/alexnet/_install.py\"
     \"\\\"\\\"\\\"Written by cmake --install: where libalexnet was installed.\\\"\\\"\\\"\\nLIBRARY_DIR = '\${_dir}'\\n\")
   " COMPONENT python EXCLUDE_FROM_ALL)
+
+# Manual pages, from each program's --help (Debian's help2man), where help2man is found: for
+# alexnet-classify always, for the converters where /usr/bin/python3 can import what they need.
+find_program(ALEXNET_HELP2MAN help2man)
+if(ALEXNET_HELP2MAN AND ALEXNET_BUILD_EXAMPLES)
+  set(_alexnet_man_dir ${CMAKE_CURRENT_BINARY_DIR}/man)
+  file(MAKE_DIRECTORY ${_alexnet_man_dir})
+  set(_alexnet_man_pages ${_alexnet_man_dir}/alexnet-classify.1)
+  add_custom_command(OUTPUT ${_alexnet_man_dir}/alexnet-classify.1
+    COMMAND ${ALEXNET_HELP2MAN} --no-info --version-string=${PROJECT_VERSION}
+      --name "classify images with an AlexNet model saved by libalexnet"
+      --output ${_alexnet_man_dir}/alexnet-classify.1 $<TARGET_FILE:classify>
+    DEPENDS classify VERBATIM)
+  execute_process(COMMAND /usr/bin/python3 -c "import onnx, torch, numpy"
+    RESULT_VARIABLE _alexnet_tools_import OUTPUT_QUIET ERROR_QUIET)
+  if(_alexnet_tools_import EQUAL 0)
+    set(_name_convert_torchvision "convert a torchvision AlexNet checkpoint to a libalexnet model")
+    set(_name_convert_onnx "convert an AlexNet-shaped ONNX graph to a libalexnet model")
+    set(_name_export_onnx "write a libalexnet model as an ONNX graph")
+    foreach(tool convert_torchvision convert_onnx export_onnx)
+      string(REPLACE "_" "-" _program "alexnet-${tool}")
+      # run through a link of the installed name, so that the page is under that name
+      file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR}/tools/${tool}.py ${_alexnet_man_dir}/${_program}
+        SYMBOLIC)
+      add_custom_command(OUTPUT ${_alexnet_man_dir}/${_program}.1
+        COMMAND ${ALEXNET_HELP2MAN} --no-info --no-discard-stderr
+          --version-string=${PROJECT_VERSION} --name ${_name_${tool}}
+          --output ${_alexnet_man_dir}/${_program}.1 ${_alexnet_man_dir}/${_program}
+        DEPENDS tools/${tool}.py tools/model_files.py VERBATIM)
+      list(APPEND _alexnet_man_pages ${_alexnet_man_dir}/${_program}.1)
+    endforeach()
+  endif()
+  add_custom_target(alexnet_man_pages ALL DEPENDS ${_alexnet_man_pages})
+  install(FILES ${_alexnet_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+else()
+  message(STATUS "help2man not found (Debian: help2man): no manual pages")
+endif()

@@ -11,7 +11,7 @@ clang libclang-rt-14-dev valgrind
 dataset-fashion-mnist
 python3 python3-numpy python3-pytest python3-torch python3-torchvision python3-matplotlib
 python3-pip python3-venv python3-setuptools python3-wheel python3-build python3-onnx
-abigail-tools
+abigail-tools help2man
 libopenmpi-dev openmpi-bin
 "
 

@@ -46,6 +46,16 @@ for tool in alexnet-convert-torchvision alexnet-convert-onnx alexnet-export-onnx
     "$prefix/bin/$tool" --help | grep -q "usage: $tool"
 done
 
+echo "== manual pages (help2man)"
+if command -v help2man >/dev/null; then
+    for page in alexnet-classify alexnet-convert-torchvision alexnet-convert-onnx alexnet-export-onnx; do
+        file=$(find "$prefix" -path "*/man1/$page.1")
+        [ -n "$file" ] || { echo "no manual page $page.1 was installed"; exit 1; }
+        grep -q "^\.SH DESCRIPTION" "$file" || { echo "$file is not a manual page"; exit 1; }
+    done
+    grep -q 'accuracy of the centre crop over a folder' "$(find "$prefix" -path '*/man1/alexnet-classify.1')"
+fi
+
 echo "== pkg-config, static (alexnet-static.pc)"
 # shellcheck disable=SC2046
 cc -std=c99 -Wall -Wextra -Werror "$tmp/example.c" -o "$tmp/pc_static" \

@@ -422,6 +422,35 @@ alexnet_status alexnet_network_param(alexnet_network *net, const char *name, ale
     return ALEXNET_OK;
 }
 
+alexnet_status alexnet_network_param_buffers(alexnet_network *net, alexnet_tensor **values,
+                                             alexnet_tensor **grads)
+{
+    static const char fn[] = "alexnet_network_param_buffers";
+    if (values)
+        *values = NULL;
+    if (grads)
+        *grads = NULL;
+    CHECK_NOT_NULL(fn, net);
+    if (values && net->weights->arena == NULL)
+        return error_set(ALEXNET_ERR_STATE,
+                         "%s: the weights are mapped from their file, where they do not lie in "
+                         "one buffer; load the file with alexnet_network_load for that",
+                         fn);
+    alexnet_status st = grads ? network_prepare_training(fn, net) : ALEXNET_OK;
+    if (st != ALEXNET_OK)
+        return st;
+    const int64_t count = (int64_t)net->param_floats;
+    if (values) {
+        tensor_view_init(&net->flat_values, 1, &count, net->weights->arena);
+        *values = &net->flat_values;
+    }
+    if (grads) {
+        tensor_view_init(&net->flat_grads, 1, &count, net->grads);
+        *grads = &net->flat_grads;
+    }
+    return ALEXNET_OK;
+}
+
 int alexnet_network_param_count(const alexnet_network *net)
 {
     return net == NULL ? 0 : net->num_params;

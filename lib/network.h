@@ -48,6 +48,7 @@ struct alexnet_network {
     network_param params[NETWORK_MAX_PARAMS];
     weights *weights;    /* NULL while only described */
     float *grads;        /* NULL until training starts */
+    alexnet_tensor flat_values, flat_grads; /* alexnet_network_param_buffers' views */
     size_t param_floats; /* of the arena layout */
     bool is_share;       /* made by alexnet_network_share: inference only */
     network_plan plan;

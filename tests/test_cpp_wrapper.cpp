@@ -311,6 +311,9 @@ START_TEST(the_wrapper_covers_the_c_api)
     ck_assert_int_eq(m.net.prepare(alexnet::image_load(root + "/image.png", 1)).dim(1),
                      m.net.config().in_height);
     m.net.set_preprocessing(nullptr);
+    alexnet::TensorView flat = m.net.flat_params();
+    ck_assert_ptr_eq(flat.data(), m.net.param("conv1.weight").data());
+    ck_assert_int_eq(m.net.flat_grads().numel(), flat.numel());
     ck_assert_int_eq(m.net.param_count(), 16);
     ck_assert(m.net.param_name(15) == std::string("fc8.bias"));
     const std::vector<int32_t> labels8 = {0, 1, 2, 3, 4, 5, 6, 7};

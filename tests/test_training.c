@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static alexnet_optimizer *sgd(alexnet_network *net, float lr, float momentum, float decay)
 {
@@ -16,6 +17,124 @@ static alexnet_optimizer *sgd(alexnet_network *net, float lr, float momentum, fl
     ck_assert_ok(alexnet_optimizer_create(&opt, net, &cfg));
     return opt;
 }
+
+/* ||a - b|| / ||b|| over two flat buffers. */
+static double relative_distance(const float *a, const float *b, int64_t n)
+{
+    double diff = 0.0, norm = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        norm += (double)b[i] * b[i];
+    }
+    return sqrt(diff / norm);
+}
+
+/* Images [from, from + n) of a batch, as a tensor of their own. */
+static alexnet_tensor *batch_slice(alexnet_tensor *x, int from, int n)
+{
+    const int64_t per = alexnet_tensor_numel(x) / alexnet_tensor_dim(x, 0);
+    int64_t shape[4] = {n, alexnet_tensor_dim(x, 1), alexnet_tensor_dim(x, 2),
+                        alexnet_tensor_dim(x, 3)};
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_tensor_create(&t, 4, shape));
+    memcpy(alexnet_tensor_data(t), alexnet_tensor_data(x) + from * per,
+           sizeof(float) * (size_t)(n * per));
+    return t;
+}
+
+/* The flat buffers are what data-parallel training moves: two networks that each run half a
+ * batch and average their gradient buffers hold the gradient of the whole batch, and one
+ * optimizer step then gives the weights the whole batch gives. */
+START_TEST(param_buffers_carry_data_parallel_training)
+{
+    alexnet_network *whole = mini_network(28, 0.0f, 4), *left = mini_network(28, 0.0f, 4),
+                    *right = mini_network(28, 0.0f, 99);
+    alexnet_tensor *values = NULL, *grads = NULL, *right_values = NULL, *right_grads = NULL;
+    ck_assert_ok(alexnet_network_param_buffers(whole, &values, NULL));
+    ck_assert_ok(alexnet_network_param_buffers(right, &right_values, &right_grads));
+    const int64_t count = alexnet_tensor_numel(values);
+    ck_assert_int_eq(alexnet_tensor_ndim(values), 1);
+    ck_assert_int_eq(alexnet_tensor_numel(right_grads), count);
+    /* Every parameter lies in the buffer, in order, without overlap. */
+    const float *base = alexnet_tensor_data(values), *end_of_last = base;
+    int64_t total = 0;
+    for (int i = 0; i < alexnet_network_param_count(whole); i++) {
+        alexnet_tensor *p = NULL;
+        ck_assert_ok(alexnet_network_param(whole, alexnet_network_param_name(whole, i), &p, NULL));
+        ck_assert(alexnet_tensor_data(p) >= end_of_last);
+        end_of_last = alexnet_tensor_data(p) + alexnet_tensor_numel(p);
+        total += alexnet_tensor_numel(p);
+    }
+    ck_assert(end_of_last <= base + count);
+    ck_assert_int_lt(count - total, 16 * alexnet_network_param_count(whole));
+    /* Setting every weight through the buffer: `right` becomes a copy of `whole` (a broadcast). */
+    memcpy(alexnet_tensor_data(right_values), base, sizeof(float) * (size_t)count);
+    ck_assert(same_weights(whole, right));
+
+    int32_t labels[8];
+    alexnet_tensor *x = labelled_batch(8, 28, labels, 3), *x0 = batch_slice(x, 0, 4),
+                   *x1 = batch_slice(x, 4, 4);
+    int64_t logit_shape[2] = {8, 10};
+    alexnet_tensor *y = NULL, *y0 = NULL, *y1 = NULL;
+    ck_assert_ok(alexnet_tensor_create(&y, 2, logit_shape));
+    logit_shape[0] = 4;
+    ck_assert_ok(alexnet_tensor_create(&y0, 2, logit_shape));
+    ck_assert_ok(alexnet_tensor_create(&y1, 2, logit_shape));
+    float loss;
+    ck_assert_ok(alexnet_network_forward(whole, x, y, 1));
+    ck_assert_ok(alexnet_network_backward(whole, labels, &loss));
+    ck_assert_ok(alexnet_network_forward(left, x0, y0, 1));
+    ck_assert_ok(alexnet_network_backward(left, labels, &loss));
+    ck_assert_ok(alexnet_network_forward(right, x1, y1, 1));
+    ck_assert_ok(alexnet_network_backward(right, labels + 4, &loss));
+    ck_assert_ok(alexnet_network_param_buffers(whole, NULL, &grads));
+    alexnet_tensor *left_grads = NULL;
+    ck_assert_ok(alexnet_network_param_buffers(left, NULL, &left_grads));
+    float *g = alexnet_tensor_data(left_grads);
+    const float *g1 = alexnet_tensor_data(right_grads);
+    for (int64_t i = 0; i < count; i++) /* what an allreduce and a division by 2 give */
+        g[i] = 0.5f * (g[i] + g1[i]);
+    ck_assert_double_le(relative_distance(g, alexnet_tensor_data(grads), count), 1e-5);
+
+    alexnet_sgd_config sgd;
+    ck_assert_ok(alexnet_sgd_config_init(&sgd));
+    alexnet_optimizer *whole_opt = NULL, *left_opt = NULL;
+    ck_assert_ok(alexnet_optimizer_create(&whole_opt, whole, &sgd));
+    ck_assert_ok(alexnet_optimizer_create(&left_opt, left, &sgd));
+    ck_assert_ok(alexnet_optimizer_step(whole_opt));
+    ck_assert_ok(alexnet_optimizer_step(left_opt));
+    alexnet_tensor *left_values = NULL;
+    ck_assert_ok(alexnet_network_param_buffers(left, &left_values, NULL));
+    ck_assert_double_le(
+        relative_distance(alexnet_tensor_data(left_values), alexnet_tensor_data(values), count),
+        1e-6);
+
+    /* A share reads the buffer but cannot train. */
+    alexnet_network *share = NULL;
+    ck_assert_ok(alexnet_network_share(&share, whole));
+    alexnet_tensor *shared = NULL;
+    ck_assert_ok(alexnet_network_param_buffers(share, &shared, NULL));
+    ck_assert_ptr_eq(alexnet_tensor_data(shared), alexnet_tensor_data(values));
+    ck_assert_fails(alexnet_network_param_buffers(share, NULL, &grads), ALEXNET_ERR_STATE,
+                    "alexnet_network_param_buffers");
+    ck_assert_ptr_null(grads);
+    ck_assert_fails(alexnet_network_param_buffers(NULL, &values, NULL),
+                    ALEXNET_ERR_INVALID_ARGUMENT, "'net' is NULL");
+
+    alexnet_network_free(share);
+    alexnet_optimizer_free(whole_opt);
+    alexnet_optimizer_free(left_opt);
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(x0);
+    alexnet_tensor_free(x1);
+    alexnet_tensor_free(y);
+    alexnet_tensor_free(y0);
+    alexnet_tensor_free(y1);
+    alexnet_network_free(whole);
+    alexnet_network_free(left);
+    alexnet_network_free(right);
+}
+END_TEST
 
 START_TEST(sgd_defaults_are_the_papers)
 {
@@ -295,6 +414,7 @@ int main(void)
     TCase *tc = tcase_create("training");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, sgd_defaults_are_the_papers);
+    tcase_add_test(tc, param_buffers_carry_data_parallel_training);
     tcase_add_test(tc, update_follows_the_papers_rule);
     tcase_add_test(tc, training_lowers_the_loss);
     tcase_add_test(tc, same_seed_gives_same_training);

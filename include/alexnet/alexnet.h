@@ -370,6 +370,22 @@ ALEXNET_API alexnet_status alexnet_network_backward(alexnet_network *net, const 
 ALEXNET_API alexnet_status alexnet_network_param(alexnet_network *net, const char *name,
                                                  alexnet_tensor **value, alexnet_tensor **grad);
 
+/* Every parameter in one flat view, and every gradient in another, for moving them all at once:
+ * one MPI_Allreduce of the gradients between backward and alexnet_optimizer_step, one broadcast
+ * or copy of the weights. Each is a borrowed 1-D view [count] of the network's own storage, the
+ * parameters in alexnet_network_param_name order, each starting 64-byte aligned (the few floats
+ * between them are 0 and mean nothing). count is the same for every network of one
+ * configuration, so equal configurations exchange buffers directly. Writing through `values`
+ * changes the network, as alexnet_network_param's views do. The views stay valid until the
+ * storage is replaced (alexnet_network_load_weights); ask again after that. Either output may be
+ * NULL; asking for `grads` starts training state, as in alexnet_network_param. Since 1.1.
+ * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL net; ALEXNET_ERR_STATE for `values` of a network
+ * whose weights are mapped from their file (they lie where the file has them), and for `grads`
+ * as alexnet_network_param; ALEXNET_ERR_OUT_OF_MEMORY. */
+ALEXNET_API alexnet_status alexnet_network_param_buffers(alexnet_network *net,
+                                                         alexnet_tensor **values,
+                                                         alexnet_tensor **grads);
+
 /* The number of parameter tensors (16: weight and bias of 5 conv and 3 linear layers); 0 for
  * NULL. */
 ALEXNET_API int alexnet_network_param_count(const alexnet_network *net);

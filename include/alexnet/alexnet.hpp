@@ -366,6 +366,21 @@ class Network
         return {g};
     }
 
+    // Every parameter, and every gradient, as one flat view each (alexnet_network_param_buffers):
+    // for moving them all at once. Asking for the gradients starts training state.
+    TensorView flat_params()
+    {
+        alexnet_tensor *values = nullptr;
+        check(alexnet_network_param_buffers(handle_.get(), &values, nullptr));
+        return {values};
+    }
+    TensorView flat_grads()
+    {
+        alexnet_tensor *grads = nullptr;
+        check(alexnet_network_param_buffers(handle_.get(), nullptr, &grads));
+        return {grads};
+    }
+
     int param_count() const noexcept
     {
         return alexnet_network_param_count(handle_.get());

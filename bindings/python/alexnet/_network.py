@@ -150,6 +150,21 @@ class Network(Owned):
         check(lib.alexnet_network_param(self._ptr, name.encode(), ctypes.byref(value), None))
         return tensor_view(value, self._native)
 
+    def flat_params(self):
+        """Every parameter in one writable flat numpy view (alexnet_network_param_buffers): the
+        parameters in param_names() order, each 64-byte aligned, the floats between them 0. For
+        moving all the weights at once (a broadcast, an average of several networks)."""
+        values = ctypes.c_void_p()
+        check(lib.alexnet_network_param_buffers(self._ptr, ctypes.byref(values), None))
+        return tensor_view(values, self._native)
+
+    def flat_grads(self):
+        """Every gradient in one flat numpy view, laid out as flat_params(): for summing them
+        over processes between backward and the optimizer's step. Starts training state."""
+        grads = ctypes.c_void_p()
+        check(lib.alexnet_network_param_buffers(self._ptr, None, ctypes.byref(grads)))
+        return tensor_view(grads, self._native)
+
     def grad(self, name):
         """A numpy view of a parameter's gradient (written by backward). Asking for it starts
         training state: the gradients are allocated if they were not."""

@@ -249,3 +249,24 @@ def test_mapped_load_and_threads_with_shares(net, tmp_path):
                     np.testing.assert_array_equal(a, b)
         for share in shares:
             share.close()
+
+
+def test_flat_buffers_hold_every_parameter_and_gradient():
+    a = alexnet.Network("mini", dropout=0.0, init="he", seed=5)
+    b = alexnet.Network("mini", dropout=0.0, init="he", seed=6)
+    flat = a.flat_params()
+    assert flat.ndim == 1 and flat.dtype == np.float32
+    assert flat.size >= sum(a.param(name).size for name in a.param_names())
+    b.flat_params()[...] = flat                       # every weight at once, as a broadcast does
+    for name in a.param_names():
+        np.testing.assert_array_equal(a.param(name), b.param(name))
+    x = np.random.default_rng(1).random((4, 1, 28, 28), dtype=np.float32)
+    a.forward(x, training=True)
+    a.backward(np.arange(4))
+    grads = a.flat_grads()
+    assert grads.shape == flat.shape
+    np.testing.assert_array_equal(grads[:a.grad("conv1.weight").size],
+                                  a.grad("conv1.weight").reshape(-1))
+    with a.share() as reader:
+        with pytest.raises(alexnet.StateError, match="alexnet_network_param_buffers"):
+            reader.flat_grads()

@@ -91,6 +91,7 @@ alexnet_status alexnet_loader_config_init(alexnet_loader_config *cfg, int channe
         cfg->std[c] = 1.0f;
     cfg->prefetch = 1;
     cfg->on_bad_sample = ALEXNET_BAD_SAMPLE_STOP;
+    cfg->shard_count = 1;
     return ALEXNET_OK;
 }
 
@@ -115,6 +116,11 @@ static alexnet_status check_config(const char *fn, const alexnet_loader_config *
     REQUIRE(c->on_bad_sample == ALEXNET_BAD_SAMPLE_STOP ||
                 c->on_bad_sample == ALEXNET_BAD_SAMPLE_SKIP,
             "%s: on_bad_sample %d is unknown", fn, (int)c->on_bad_sample);
+    REQUIRE(c->shard_count >= 1 && c->shard_count <= 65536, "%s: shard_count is %d; use 1 to 65536",
+            fn, c->shard_count);
+    REQUIRE(c->shard_index >= 0 && c->shard_index < c->shard_count,
+            "%s: shard_index is %d; use 0 to %d (shard_count - 1)", fn, c->shard_index,
+            c->shard_count - 1);
     for (int k = 0; k < c->channels; k++)
         REQUIRE(c->std[k] > 0.0f && isfinite(c->std[k]) && isfinite(c->mean[k]),
                 "%s: channel %d has mean %g and std %g; std must be finite and > 0", fn, k,
@@ -228,9 +234,13 @@ static void fill_slot(alexnet_loader *ld, batch_slot *s, int64_t batch)
 {
     const alexnet_loader_config *cfg = &ld->cfg;
     const size_t sample = (size_t)cfg->channels * cfg->height * cfg->width;
-    const int64_t n = ld->ds->count;
-    const int64_t begin = batch * cfg->batch_size;
-    const int64_t end = begin + cfg->batch_size < n ? begin + cfg->batch_size : n;
+    /* This shard's part of global batch `batch` (the whole batch when unsharded): parts differ
+     * in size by at most one sample, the larger ones last. */
+    const int64_t n = ld->ds->count, shards = cfg->shard_count;
+    const int64_t global = (int64_t)cfg->batch_size * shards, first = batch * global;
+    const int64_t size = first + global < n ? global : n - first;
+    const int64_t begin = first + size * cfg->shard_index / shards;
+    const int64_t end = first + size * (cfg->shard_index + 1) / shards;
     s->status = ALEXNET_OK;
     s->count = 0;
     for (int64_t i = begin; i < end; i++) {
@@ -300,7 +310,8 @@ alexnet_status alexnet_loader_create(alexnet_loader **out, const alexnet_dataset
         return error_set(ALEXNET_ERR_OUT_OF_MEMORY, "%s: out of memory", fn);
     ld->ds = ds;
     ld->cfg = full;
-    ld->batches = (ds->count + cfg->batch_size - 1) / cfg->batch_size;
+    const int64_t global_batch = (int64_t)cfg->batch_size * cfg->shard_count;
+    ld->batches = (ds->count + global_batch - 1) / global_batch;
     ld->order = malloc(sizeof *ld->order * (size_t)ds->count);
     const size_t floats = (size_t)cfg->batch_size * cfg->channels * cfg->height * cfg->width;
     bool ok = ld->order != NULL;

@@ -391,6 +391,68 @@ START_TEST(loader_batches_are_reproducible_and_cover_each_sample_once)
 }
 END_TEST
 
+/* Shards of one epoch: each global batch of 3 x 4 samples is the batch one process with batch
+ * size 12 loads, in order, split among the 3 shards; together they hold every sample once. The
+ * last global batch, 50 - 48 = 2 samples, leaves shard 0 nothing. */
+START_TEST(shards_split_each_global_batch_and_cover_the_epoch_once)
+{
+    size_t isize, lsize;
+    uint8_t *images = idx_images(50, 8, 8, &isize), *labels = idx_labels(50, &lsize);
+    write_bytes(in_dir("img.idx"), images, isize);
+    write_bytes(in_dir("lab.idx"), labels, lsize);
+    alexnet_dataset *ds = NULL;
+    ck_assert_ok(alexnet_dataset_open_idx(&ds, in_dir("img.idx"), in_dir("lab.idx")));
+    alexnet_loader_config cfg;
+    ck_assert_ok(alexnet_loader_config_init(&cfg, 1, 8, 8));
+    ck_assert_int_eq(cfg.shard_count, 1);
+    cfg.seed = 5;
+    cfg.random_crop = 1;
+    cfg.pad = 1;
+    cfg.flip = 1;
+    cfg.batch_size = 12;
+    static float whole[50 * 64], shard[3][50 * 64];
+    int32_t whole_labels[50], shard_labels[3][50];
+    int64_t whole_count, shard_count[3];
+    alexnet_loader *ld = NULL;
+    ck_assert_ok(alexnet_loader_create(&ld, ds, &cfg));
+    collect_epoch(ld, 4, whole, whole_labels, 64, &whole_count);
+    alexnet_loader_free(ld);
+    cfg.batch_size = 4;
+    cfg.shard_count = 3;
+    for (int r = 0; r < 3; r++) {
+        cfg.shard_index = r;
+        cfg.prefetch = r != 1; /* with and without the prefetch thread */
+        ck_assert_ok(alexnet_loader_create(&ld, ds, &cfg));
+        ck_assert_int_eq(alexnet_loader_batches(ld), 5);
+        collect_epoch(ld, 4, shard[r], shard_labels[r], 64, &shard_count[r]);
+        alexnet_loader_free(ld);
+    }
+    ck_assert_int_eq(shard_count[0], 16); /* 4 x 4, nothing of the last global batch */
+    ck_assert_int_eq(shard_count[1], 17);
+    ck_assert_int_eq(shard_count[2], 17);
+    /* Interleave the shards' batches back: the unsharded epoch, pixel for pixel. */
+    int64_t at = 0, taken[3] = {0, 0, 0};
+    for (int b = 0; b < 5; b++)
+        for (int r = 0; r < 3; r++) {
+            const int64_t n = b < 4 ? 4 : (r == 0 ? 0 : 1);
+            ck_assert_mem_eq(shard[r] + taken[r] * 64, whole + at * 64, sizeof(float) * 64 * n);
+            ck_assert_mem_eq(shard_labels[r] + taken[r], whole_labels + at, sizeof(int32_t) * n);
+            taken[r] += n;
+            at += n;
+        }
+    ck_assert_int_eq(at, 50);
+    cfg.shard_index = 3;
+    ck_assert_fails(alexnet_loader_create(&ld, ds, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "shard_index is 3; use 0 to 2");
+    cfg.shard_count = 0;
+    ck_assert_fails(alexnet_loader_create(&ld, ds, &cfg), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "shard_count is 0");
+    alexnet_dataset_free(ds);
+    free(images);
+    free(labels);
+}
+END_TEST
+
 START_TEST(pca_jitter_shifts_colours_with_zero_mean)
 {
     /* Constant images: everything a batch pixel differs from its source by is the jitter. */
@@ -557,6 +619,7 @@ int main(void)
     tcase_add_test(tc, folder_tree_gives_sorted_classes_and_files);
     tcase_add_test(tc, corrupt_files_stop_or_are_skipped_as_asked);
     tcase_add_test(tc, loader_batches_are_reproducible_and_cover_each_sample_once);
+    tcase_add_test(tc, shards_split_each_global_batch_and_cover_the_epoch_once);
     tcase_add_test(tc, pca_jitter_shifts_colours_with_zero_mean);
     tcase_add_test(tc, class_names_travel_with_the_model);
     suite_add_tcase(s, tc);

@@ -807,6 +807,14 @@ typedef struct alexnet_loader_config {
     /* Called for each skipped sample, on the thread that calls alexnet_loader_next. */
     void (*bad_sample_callback)(void *user, const char *message);
     void *callback_user;
+    /* Since 1.1, for data-parallel training: process shard_index of shard_count (0-based) loads
+     * its part of each global batch of batch_size x shard_count samples — the global batches
+     * being those one process with that batch size would load, from the same seed and epoch —
+     * so the shards of one epoch together hold every sample once. The last global batch is split
+     * as evenly as it goes (a shard gets nothing when it holds fewer samples than there are
+     * shards; alexnet_loader_next then ends that shard's epoch a batch early). Defaults 1, 0. */
+    int shard_count;                    /* 1 to 65536                                       */
+    int shard_index;                    /* 0 to shard_count - 1                             */
 } alexnet_loader_config;
 
 /* Fills `cfg` with the defaults above for batches of [channels, height, width] images.
@@ -841,7 +849,8 @@ ALEXNET_API alexnet_status alexnet_loader_start_epoch(alexnet_loader *ld, int64_
 ALEXNET_API alexnet_status alexnet_loader_next(alexnet_loader *ld, alexnet_tensor **images,
                                                const int32_t **labels);
 
-/* Batches per epoch (before any skipped sample); 0 for NULL. */
+/* Batches per epoch (before any skipped sample); with shards, the global batches, the same
+ * number for every shard; 0 for NULL. */
 ALEXNET_API int64_t alexnet_loader_batches(const alexnet_loader *ld);
 
 #ifdef __cplusplus

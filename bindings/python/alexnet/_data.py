@@ -240,14 +240,15 @@ class Dataset(Owned):
 class Loader(Owned):
     """Batches of a Dataset, shuffled per epoch and augmented as the paper does, prepared on a
     background thread. `for images, labels in loader.epoch(e)` yields copies (float32
-    [N, C, H, W], int32 [N])."""
+    [N, C, H, W], int32 [N]). shard_count / shard_index give each of several processes its part
+    of every global batch (data-parallel training)."""
 
     _what = "loader"
 
     def __init__(self, dataset, batch_size=128, channels=None, height=None, width=None,
                  shuffle=True, seed=0, resize_shorter=0, random_crop=False, pad=0, flip=False,
                  pca_std=0.0, pca=None, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0),
-                 prefetch=True):
+                 prefetch=True, shard_count=1, shard_index=0):
         if channels is None or height is None or width is None:
             image, _ = dataset[0]
             channels = channels or image.shape[0]
@@ -258,6 +259,8 @@ class Loader(Owned):
         cfg.batch_size, cfg.shuffle, cfg.seed = batch_size, int(shuffle), _values.seed(seed)
         cfg.resize_shorter, cfg.random_crop, cfg.pad = resize_shorter, int(random_crop), pad
         cfg.flip, cfg.pca_std, cfg.prefetch = int(flip), pca_std, int(prefetch)
+        cfg.shard_count = _values.integer(shard_count, "shard_count")
+        cfg.shard_index = _values.integer(shard_index, "shard_index")
         mean = np.broadcast_to(np.asarray(mean, dtype=np.float32), (3,))
         std = np.broadcast_to(np.asarray(std, dtype=np.float32), (3,))
         for k in range(3):

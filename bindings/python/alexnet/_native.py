@@ -57,7 +57,7 @@ class LoaderConfig(ctypes.Structure):
                 ("flip", c_int), ("pca_std", c_float), ("pca", ColorPca),
                 ("mean", c_float * 3), ("std", c_float * 3), ("prefetch", c_int),
                 ("on_bad_sample", c_int), ("bad_sample_callback", BAD_SAMPLE_CALLBACK),
-                ("callback_user", c_void_p)]
+                ("callback_user", c_void_p), ("shard_count", c_int), ("shard_index", c_int)]
 
 
 class Limits(ctypes.Structure):

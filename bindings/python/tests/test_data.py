@@ -74,6 +74,16 @@ def test_idx_dataset_and_loader(tmp_path):
         assert sorted(seen) == sorted(labels.tolist())
         again = [y.tolist() for _, y in loader.epoch(0)]
         assert sum(again, []) == seen  # the same epoch, the same order
+        # Two shards of batch 3 split each batch of 6 between them.
+        shards = [alexnet.Loader(ds, batch_size=3, seed=2, random_crop=True, pad=1, flip=True,
+                                 shard_count=2, shard_index=r) for r in range(2)]
+        assert [len(shard) for shard in shards] == [4, 4]
+        whole = [x for x, _ in loader.epoch(0)]
+        parts = [[x for x, _ in shard.epoch(0)] for shard in shards]
+        for b in range(4):
+            np.testing.assert_array_equal(np.concatenate([parts[0][b], parts[1][b]]), whole[b])
+        with pytest.raises(alexnet.InvalidArgumentError, match="shard_index is 2"):
+            alexnet.Loader(ds, shard_count=2, shard_index=2)
     with pytest.raises(alexnet.FormatError, match="magic number"):
         alexnet.Dataset.idx(labels_path, labels_path)
 

@@ -1,7 +1,8 @@
 /* Inverted dropout: at training time each element is kept with probability 1 - p and scaled by
  * 1 / (1 - p), so inference is the identity. The keep/drop draw for element i of a batch comes from
  * the counter-based generator at (seed, this layer and forward step, i): reproducible from the seed
- * whatever the thread count. Forward keeps the mask (0 or the scale) for backward. */
+ * whatever the thread count, and, with the batch's first sample in a global batch, the same on
+ * every process of data-parallel training as on one process holding the whole batch. Forward keeps the mask (0 or the scale) for backward. */
 #include "layer.h"
 #include "parallel.h"
 #include "rng.h"
@@ -27,12 +28,15 @@ static void dropout_forward_range(void *ctx, int64_t begin, int64_t end, int par
     const float p = j->l->dropout.p, scale = 1.0f / (1.0f - p);
     const float *in = j->call->in;
     float *out = j->call->out, *mask = j->call->aux;
-    /* One Philox call gives four words, for elements 4q .. 4q + 3. */
-    for (int64_t q = begin / 4; q * 4 < end; q++) {
+    /* Element i of this batch is element base + i of the global batch (data-parallel training:
+     * this process holds samples from first_sample on), and one Philox call gives the four words
+     * of global elements 4q .. 4q + 3. */
+    const int64_t base = j->call->first_sample * (int64_t)shape_size(j->call->in_shape);
+    for (int64_t q = (base + begin) / 4; q * 4 < base + end; q++) {
         uint32_t words[4];
         rng_bits(j->call->seed, j->stream, (uint64_t)q, words);
         for (int r = 0; r < 4; r++) {
-            int64_t i = q * 4 + r;
+            int64_t i = q * 4 + r - base;
             if (i < begin || i >= end)
                 continue;
             float keep = rng_word_to_unit(words[r]) > p ? scale : 0.0f;

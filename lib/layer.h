@@ -39,6 +39,7 @@ typedef struct layer_call {
     bool training;
     uint64_t seed; /* randomness (dropout): the network's seed and forward step     */
     uint64_t step;
+    int64_t first_sample; /* dropout: the batch's first sample in its global batch   */
 } layer_call;
 
 typedef struct layer_ops {

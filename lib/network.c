@@ -451,6 +451,17 @@ alexnet_status alexnet_network_param_buffers(alexnet_network *net, alexnet_tenso
     return ALEXNET_OK;
 }
 
+alexnet_status alexnet_network_set_first_sample(alexnet_network *net, int64_t first_sample)
+{
+    static const char fn[] = "alexnet_network_set_first_sample";
+    CHECK_NOT_NULL(fn, net);
+    if (first_sample < 0 || first_sample > ALEXNET_MAX_FIRST_SAMPLE)
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT, "%s: first_sample %lld is outside 0..%d",
+                         fn, (long long)first_sample, ALEXNET_MAX_FIRST_SAMPLE);
+    net->first_sample = first_sample;
+    return ALEXNET_OK;
+}
+
 int alexnet_network_param_count(const alexnet_network *net)
 {
     return net == NULL ? 0 : net->num_params;

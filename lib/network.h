@@ -55,6 +55,7 @@ struct alexnet_network {
     int batch;           /* of the last forward */
     bool backward_ready; /* the last forward was a training forward */
     uint64_t step;       /* training forwards so far: names the dropout draws */
+    int64_t first_sample; /* alexnet_network_set_first_sample: this batch's place in a global one */
     char **class_names;  /* num_classes names, or NULL */
     alexnet_preprocessing preprocessing; /* how images are prepared, when has_preprocessing */
     bool has_preprocessing;

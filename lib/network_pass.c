@@ -112,6 +112,7 @@ static layer_call layer_call_of(const alexnet_network *net, int i, int batch)
         .parts = p->parts,
         .seed = net->seed,
         .step = net->step,
+        .first_sample = net->first_sample,
     };
     return call;
 }

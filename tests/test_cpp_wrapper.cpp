@@ -314,6 +314,8 @@ START_TEST(the_wrapper_covers_the_c_api)
     alexnet::TensorView flat = m.net.flat_params();
     ck_assert_ptr_eq(flat.data(), m.net.param("conv1.weight").data());
     ck_assert_int_eq(m.net.flat_grads().numel(), flat.numel());
+    m.net.set_first_sample(0);
+    expect_error([&] { m.net.set_first_sample(-1); }, ALEXNET_ERR_INVALID_ARGUMENT, "first_sample");
     ck_assert_int_eq(m.net.param_count(), 16);
     ck_assert(m.net.param_name(15) == std::string("fc8.bias"));
     const std::vector<int32_t> labels8 = {0, 1, 2, 3, 4, 5, 6, 7};

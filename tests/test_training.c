@@ -43,12 +43,13 @@ static alexnet_tensor *batch_slice(alexnet_tensor *x, int from, int n)
 }
 
 /* The flat buffers are what data-parallel training moves: two networks that each run half a
- * batch and average their gradient buffers hold the gradient of the whole batch, and one
- * optimizer step then gives the weights the whole batch gives. */
+ * batch (the second told where its half starts, so that it draws the whole batch's dropout) and
+ * average their gradient buffers hold the gradient of the whole batch, and one optimizer step
+ * then gives the weights the whole batch gives. */
 START_TEST(param_buffers_carry_data_parallel_training)
 {
-    alexnet_network *whole = mini_network(28, 0.0f, 4), *left = mini_network(28, 0.0f, 4),
-                    *right = mini_network(28, 0.0f, 99);
+    alexnet_network *whole = mini_network(28, 0.5f, 4), *left = mini_network(28, 0.5f, 4),
+                    *right = mini_network(28, 0.5f, 4), *other = mini_network(28, 0.5f, 99);
     alexnet_tensor *values = NULL, *grads = NULL, *right_values = NULL, *right_grads = NULL;
     ck_assert_ok(alexnet_network_param_buffers(whole, &values, NULL));
     ck_assert_ok(alexnet_network_param_buffers(right, &right_values, &right_grads));
@@ -67,8 +68,12 @@ START_TEST(param_buffers_carry_data_parallel_training)
     }
     ck_assert(end_of_last <= base + count);
     ck_assert_int_lt(count - total, 16 * alexnet_network_param_count(whole));
-    /* Setting every weight through the buffer: `right` becomes a copy of `whole` (a broadcast). */
-    memcpy(alexnet_tensor_data(right_values), base, sizeof(float) * (size_t)count);
+    /* Setting every weight through the buffer: `other` becomes a copy of `whole` (a broadcast). */
+    alexnet_tensor *other_values = NULL;
+    ck_assert_ok(alexnet_network_param_buffers(other, &other_values, NULL));
+    ck_assert(!same_weights(whole, other));
+    memcpy(alexnet_tensor_data(other_values), base, sizeof(float) * (size_t)count);
+    ck_assert(same_weights(whole, other));
     ck_assert(same_weights(whole, right));
 
     int32_t labels[8];
@@ -85,7 +90,11 @@ START_TEST(param_buffers_carry_data_parallel_training)
     ck_assert_ok(alexnet_network_backward(whole, labels, &loss));
     ck_assert_ok(alexnet_network_forward(left, x0, y0, 1));
     ck_assert_ok(alexnet_network_backward(left, labels, &loss));
+    ck_assert_ok(alexnet_network_set_first_sample(right, 4));
     ck_assert_ok(alexnet_network_forward(right, x1, y1, 1));
+    /* The same dropout as the whole batch's: the same logits, row for row. */
+    ck_assert_double_le(relative_distance(alexnet_tensor_data(y1), alexnet_tensor_data(y) + 40, 40),
+                        1e-5);
     ck_assert_ok(alexnet_network_backward(right, labels + 4, &loss));
     ck_assert_ok(alexnet_network_param_buffers(whole, NULL, &grads));
     alexnet_tensor *left_grads = NULL;
@@ -120,6 +129,8 @@ START_TEST(param_buffers_carry_data_parallel_training)
     ck_assert_ptr_null(grads);
     ck_assert_fails(alexnet_network_param_buffers(NULL, &values, NULL),
                     ALEXNET_ERR_INVALID_ARGUMENT, "'net' is NULL");
+    ck_assert_fails(alexnet_network_set_first_sample(right, -1), ALEXNET_ERR_INVALID_ARGUMENT,
+                    "first_sample -1 is outside 0..16777216");
 
     alexnet_network_free(share);
     alexnet_optimizer_free(whole_opt);
@@ -133,6 +144,7 @@ START_TEST(param_buffers_carry_data_parallel_training)
     alexnet_network_free(whole);
     alexnet_network_free(left);
     alexnet_network_free(right);
+    alexnet_network_free(other);
 }
 END_TEST
 

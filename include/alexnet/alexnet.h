@@ -386,6 +386,18 @@ ALEXNET_API alexnet_status alexnet_network_param_buffers(alexnet_network *net,
                                                          alexnet_tensor **values,
                                                          alexnet_tensor **grads);
 
+/* For data-parallel training: the training forwards that follow hold the samples from
+ * `first_sample` on of a global batch split among processes, so that their dropout draws are
+ * those one network would draw for those samples of the whole batch. Processes that each set
+ * their offset, run forward and backward on their part, average their gradient buffers
+ * (alexnet_network_param_buffers, weighted by their sample counts) and step then take the step
+ * one network takes on the whole batch, dropout included. Default 0: the batch is the whole
+ * batch. Since 1.1. Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or an offset outside
+ * 0..ALEXNET_MAX_FIRST_SAMPLE. */
+#define ALEXNET_MAX_FIRST_SAMPLE 16777216
+ALEXNET_API alexnet_status alexnet_network_set_first_sample(alexnet_network *net,
+                                                            int64_t first_sample);
+
 /* The number of parameter tensors (16: weight and bias of 5 conv and 3 linear layers); 0 for
  * NULL. */
 ALEXNET_API int alexnet_network_param_count(const alexnet_network *net);

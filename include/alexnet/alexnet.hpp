@@ -381,6 +381,12 @@ class Network
         return {grads};
     }
 
+    // Data-parallel training: where this process's batches start in the global batch.
+    void set_first_sample(int64_t first_sample)
+    {
+        check(alexnet_network_set_first_sample(handle_.get(), first_sample));
+    }
+
     int param_count() const noexcept
     {
         return alexnet_network_param_count(handle_.get());

@@ -100,6 +100,7 @@ PROTOTYPES = {
     "alexnet_network_memory": (c_int, [P, POINTER(MemoryInfo)]),
     "alexnet_network_get_config": (c_int, [P, POINTER(Config)]),
     "alexnet_network_param_buffers": (c_int, [P, PP, PP]),
+    "alexnet_network_set_first_sample": (c_int, [P, c_int64]),
     "alexnet_network_forward": (c_int, [P, P, P, c_int]),
     "alexnet_network_backward": (c_int, [P, c_int32_p, c_float_p]),
     "alexnet_network_param": (c_int, [P, c_char_p, PP, PP]),

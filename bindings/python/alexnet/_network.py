@@ -165,6 +165,12 @@ class Network(Owned):
         check(lib.alexnet_network_param_buffers(self._ptr, None, ctypes.byref(grads)))
         return tensor_view(grads, self._native)
 
+    def set_first_sample(self, first_sample):
+        """Data-parallel training: the training batches that follow start at sample
+        `first_sample` of a global batch, so that they draw that batch's dropout."""
+        check(lib.alexnet_network_set_first_sample(
+            self._ptr, ctypes.c_int64(_values.integer(first_sample, "first_sample"))))
+
     def grad(self, name):
         """A numpy view of a parameter's gradient (written by backward). Asking for it starts
         training state: the gradients are allocated if they were not."""

@@ -270,3 +270,6 @@ def test_flat_buffers_hold_every_parameter_and_gradient():
     with a.share() as reader:
         with pytest.raises(alexnet.StateError, match="alexnet_network_param_buffers"):
             reader.flat_grads()
+    with pytest.raises(alexnet.InvalidArgumentError, match="first_sample -2"):
+        a.set_first_sample(-2)
+    a.set_first_sample(4)

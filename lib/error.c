@@ -37,6 +37,13 @@ const char *alexnet_last_error(void)
     return last_error;
 }
 
+alexnet_status alexnet_set_last_error(alexnet_status status, const char *message)
+{
+    if (message != last_error) /* the current message is already recorded */
+        error_set(status, "%s", message ? message : "");
+    return status;
+}
+
 const char *alexnet_status_string(alexnet_status status)
 {
     switch (status) {

@@ -222,6 +222,10 @@ START_TEST(the_wrapper_covers_the_c_api)
     ck_assert_int_eq(alexnet::version_code(), ALEXNET_VERSION);
     ck_assert(alexnet::status_string(ALEXNET_ERR_SHAPE) ==
               std::string(alexnet_status_string(ALEXNET_ERR_SHAPE)));
+    ck_assert_int_eq(alexnet::set_last_error(ALEXNET_ERR_IO, "mpi: rank 3 failed"), ALEXNET_ERR_IO);
+    ck_assert_str_eq(alexnet_last_error(), "mpi: rank 3 failed");
+    ck_assert_int_eq(alexnet_set_last_error(ALEXNET_ERR_IO, alexnet_last_error()), ALEXNET_ERR_IO);
+    ck_assert_str_eq(alexnet_last_error(), "mpi: rank 3 failed");
     const int threads = alexnet::num_threads();
     alexnet::set_num_threads(1);
     ck_assert_int_eq(alexnet::num_threads(), 1);

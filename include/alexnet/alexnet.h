@@ -115,6 +115,11 @@ ALEXNET_API const char *alexnet_status_string(alexnet_status status);
  * "" before any failure. The pointer stays valid until the next failing call on the same thread. */
 ALEXNET_API const char *alexnet_last_error(void);
 
+/* Records `message` as the calling thread's last error and returns `status`: for components
+ * built on the library (libalexnet_mpi) and host wrappers, so that one error mechanism serves
+ * them too. The message is copied (and cut at 1023 bytes); NULL records an empty one. Since 1.1. */
+ALEXNET_API alexnet_status alexnet_set_last_error(alexnet_status status, const char *message);
+
 /* ------------------------------------------------------------------------------------------------
  * Limits on untrusted input
  *

@@ -62,6 +62,13 @@ inline std::string status_string(alexnet_status status)
     return alexnet_status_string(status);
 }
 
+// Records a message as the thread's last error (for code built on the library, so that C callers
+// read it with alexnet_last_error); returns `status`.
+inline alexnet_status set_last_error(alexnet_status status, const std::string &message)
+{
+    return alexnet_set_last_error(status, message.c_str());
+}
+
 // The library's thread pool (0: one thread per available core).
 inline void set_num_threads(int threads)
 {

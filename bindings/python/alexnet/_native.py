@@ -81,6 +81,7 @@ PROTOTYPES = {
     "alexnet_version_string": (c_char_p, []),
     "alexnet_status_string": (c_char_p, [c_int]),
     "alexnet_last_error": (c_char_p, []),
+    "alexnet_set_last_error": (c_int, [c_int, c_char_p]),
     "alexnet_tensor_create": (c_int, [PP, c_int, c_int64_p]),
     "alexnet_tensor_wrap": (c_int, [PP, c_int, c_int64_p, c_float_p]),
     "alexnet_tensor_free": (None, [P]),

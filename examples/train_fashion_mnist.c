@@ -22,8 +22,18 @@
  * while a run of a few epochs does not overfit and ends better fitted to the unshifted images it is
  * tested on. The final figure also averages each test image's softmax with its mirror image's, as
  * the paper's test-time augmentation does (its crops add nothing on 28-pixel images).
+ *
+ * Built with ALEXNET_WITH_MPI (examples/CMakeLists.txt: train_fashion_mnist_mpi, where
+ * libalexnet_mpi is built), the same program trains data-parallel under `mpirun -np N`: --batch
+ * stays the global batch, each process loads its shard of every global batch, gradients are
+ * averaged over the processes each step, the test set is evaluated in shards and summed, and
+ * process 0 alone prints and writes the files. N processes then train as one process with the
+ * same --batch does.
  */
 #include <alexnet/alexnet.h>
+#ifdef ALEXNET_WITH_MPI
+#include <alexnet/alexnet_mpi.h>
+#endif
 
 #include <errno.h>
 #include <math.h>
@@ -47,6 +57,51 @@ typedef struct options {
     int augment, resume;
     int cosine; /* the schedule: cosine decay per step, or the paper's step (divide by 10) */
 } options;
+
+/* One process, or one of several (MPI): the few places where they differ. */
+#ifdef ALEXNET_WITH_MPI
+static int process_rank, process_count = 1;
+static alexnet_status train_step(alexnet_network *net, alexnet_optimizer *opt,
+                                 alexnet_tensor *images, const int32_t *labels, float *loss)
+{
+    return alexnet_mpi_train_step(net, opt, images, labels, MPI_COMM_WORLD, loss);
+}
+static alexnet_status sum_over_processes(double *values, int count)
+{
+    return alexnet_mpi_sum(values, count, MPI_COMM_WORLD);
+}
+static alexnet_status save_checkpoint(alexnet_network *net, alexnet_optimizer *opt,
+                                      const char *path)
+{
+    return alexnet_mpi_checkpoint_save(net, opt, path, 0, MPI_COMM_WORLD);
+}
+static alexnet_status share_initial_weights(alexnet_network *net)
+{
+    return alexnet_mpi_broadcast_weights(net, 0, MPI_COMM_WORLD);
+}
+#else
+static const int process_rank = 0, process_count = 1;
+static alexnet_status train_step(alexnet_network *net, alexnet_optimizer *opt,
+                                 alexnet_tensor *images, const int32_t *labels, float *loss)
+{
+    return alexnet_train_step(net, opt, images, labels, loss);
+}
+static alexnet_status sum_over_processes(double *values, int count)
+{
+    (void)values, (void)count;
+    return ALEXNET_OK;
+}
+static alexnet_status save_checkpoint(alexnet_network *net, alexnet_optimizer *opt,
+                                      const char *path)
+{
+    return alexnet_checkpoint_save(net, opt, path);
+}
+static alexnet_status share_initial_weights(alexnet_network *net)
+{
+    (void)net;
+    return ALEXNET_OK;
+}
+#endif
 
 static double now(void)
 {
@@ -197,8 +252,11 @@ static alexnet_status evaluate(alexnet_network *net, alexnet_loader *loader, int
     }
     alexnet_tensor_free(logits);
     alexnet_tensor_free(probabilities);
-    *accuracy = seen ? (double)correct / (double)seen : 0.0;
-    *loss = seen ? total_loss / (double)seen : 0.0;
+    double sums[3] = {(double)correct, (double)seen, total_loss}; /* over every shard */
+    if (st == ALEXNET_OK)
+        st = sum_over_processes(sums, 3);
+    *accuracy = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
+    *loss = sums[1] > 0 ? sums[2] / sums[1] : 0.0;
     return st;
 }
 
@@ -255,7 +313,20 @@ static void format_duration(double seconds, char *buf, size_t size)
 
 int main(int argc, char **argv)
 {
+#ifdef ALEXNET_WITH_MPI
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &process_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &process_count);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    if (process_rank != 0 && freopen("/dev/null", "w", stdout) == NULL) /* process 0 reports */
+        return 1;
+#endif
     options o = parse(argc, argv);
+    if (o.batch % process_count != 0) {
+        fprintf(stderr, "train_fashion_mnist: --batch %d does not split over %d processes\n",
+                o.batch, process_count);
+        return 2;
+    }
     if (o.threads && alexnet_set_num_threads(o.threads) != ALEXNET_OK)
         return fail("threads");
     if (mkdir(o.out, 0755) != 0 && errno != EEXIST) {
@@ -292,7 +363,8 @@ int main(int argc, char **argv)
         sgd.learning_rate = o.lr;
         if (alexnet_network_create(&net, &cfg, o.seed) != ALEXNET_OK ||
             alexnet_optimizer_create(&opt, net, &sgd) != ALEXNET_OK ||
-            alexnet_network_set_class_names(net, CLASS_NAMES, 10) != ALEXNET_OK)
+            alexnet_network_set_class_names(net, CLASS_NAMES, 10) != ALEXNET_OK ||
+            share_initial_weights(net) != ALEXNET_OK)
             return fail("creating the network");
         if (!o.cosine) { /* the paper's step schedule: divide by 10 for the last epoch */
             alexnet_schedule_config schedule;
@@ -318,7 +390,9 @@ int main(int argc, char **argv)
         return fail("preprocessing");
     alexnet_loader_config lc;
     alexnet_loader_config_init(&lc, cfg.in_channels, cfg.in_height, cfg.in_width);
-    lc.batch_size = o.batch;
+    lc.batch_size = o.batch / process_count; /* each process's shard of the global batch */
+    lc.shard_count = process_count;
+    lc.shard_index = process_rank;
     lc.seed = o.seed;
     lc.mean[0] = prep.mean[0];
     lc.std[0] = prep.std[0];
@@ -341,8 +415,8 @@ int main(int argc, char **argv)
         return fail("test loader");
 
     const int first_epoch = (int)alexnet_optimizer_epochs(opt);
-    FILE *log = fopen(log_path, first_epoch ? "a" : "w");
-    FILE *steps = fopen(steps_path, first_epoch ? "a" : "w");
+    FILE *log = fopen(process_rank ? "/dev/null" : log_path, first_epoch ? "a" : "w");
+    FILE *steps = fopen(process_rank ? "/dev/null" : steps_path, first_epoch ? "a" : "w");
     if (log == NULL || steps == NULL) {
         fprintf(stderr, "train_fashion_mnist: cannot write in '%s'\n", o.out);
         return 1;
@@ -356,11 +430,15 @@ int main(int argc, char **argv)
         batches = o.limit / o.batch > 0 ? o.limit / o.batch : 1;
     const int tty = isatty(STDOUT_FILENO);
     printf("training ALEXNET_ARCH_MINI on %lld Fashion-MNIST images (%lld batches of %d), %d "
-           "epochs, %d threads\n",
+           "epochs, %d threads%s",
            (long long)(batches * o.batch < alexnet_dataset_size(train)
                            ? batches * o.batch
                            : alexnet_dataset_size(train)),
-           (long long)batches, o.batch, o.epochs, alexnet_get_num_threads());
+           (long long)batches, o.batch, o.epochs, alexnet_get_num_threads(),
+           process_count > 1 ? "" : "\n");
+    if (process_count > 1)
+        printf(" in each of %d processes (a shard of %d images per batch each)\n", process_count,
+               o.batch / process_count);
     double accuracy = 0.0, test_loss = 0.0;
     const double run_start = now();
     for (int epoch = first_epoch; epoch < o.epochs; epoch++) {
@@ -377,8 +455,8 @@ int main(int argc, char **argv)
             float loss;
             if (alexnet_loader_next(train_loader, &images, &labels) != ALEXNET_OK)
                 return fail("loading a batch");
-            if (images == NULL)
-                break;
+            if (images == NULL && process_count == 1)
+                break; /* (a shard can run out a batch early: it still joins the step) */
             const int64_t step = alexnet_optimizer_steps(opt);
             double lr = o.lr;
             if (o.cosine)
@@ -390,11 +468,11 @@ int main(int argc, char **argv)
                 lr *= (double)(step + 1) / (double)o.warmup;
             if (alexnet_optimizer_set_learning_rate(opt, (float)lr) != ALEXNET_OK)
                 return fail("learning rate");
-            if (alexnet_train_step(net, opt, images, labels, &loss) != ALEXNET_OK)
+            if (train_step(net, opt, images, labels, &loss) != ALEXNET_OK)
                 return fail("training step");
             loss_sum += loss;
             window_loss += loss;
-            images_seen += alexnet_tensor_dim(images, 0);
+            images_seen += images ? alexnet_tensor_dim(images, 0) * process_count : 0;
             if (++window == 20 || b + 1 == batches) {
                 fprintf(steps, "%lld,%d,%.5f\n", (long long)(alexnet_optimizer_steps(opt)),
                         epoch + 1, window_loss / (double)window);
@@ -427,11 +505,11 @@ int main(int argc, char **argv)
                 loss_sum / (double)batches, test_loss, accuracy, train_seconds);
         fflush(log);
         fflush(steps);
-        if (alexnet_network_save(net, model_path) != ALEXNET_OK ||
-            alexnet_checkpoint_save(net, opt, checkpoint_path) != ALEXNET_OK)
+        if ((process_rank == 0 && alexnet_network_save(net, model_path) != ALEXNET_OK) ||
+            save_checkpoint(net, opt, checkpoint_path) != ALEXNET_OK)
             return fail("saving");
     }
-    if (save_filters(net, filters_path) != ALEXNET_OK)
+    if (process_rank == 0 && save_filters(net, filters_path) != ALEXNET_OK)
         return fail("writing the filters");
     double mirrored = 0.0, mirrored_loss = 0.0;
     if (evaluate(net, test_loader, 1, &mirrored, &mirrored_loss) != ALEXNET_OK)
@@ -450,5 +528,8 @@ int main(int argc, char **argv)
     alexnet_dataset_free(test);
     alexnet_optimizer_free(opt);
     alexnet_network_free(net);
+#ifdef ALEXNET_WITH_MPI
+    MPI_Finalize();
+#endif
     return 0;
 }

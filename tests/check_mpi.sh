@@ -5,6 +5,8 @@
 #   resume       a 2-process checkpoint resumed by 1 process, and a 1-process one by 2, end where
 #                1 process training straight through ends
 #   failure      a process that exits makes the job stop with an error, within a time limit
+#   trainer      examples/train_fashion_mnist under mpirun -np 2 trains to the accuracy of one
+#                process with the same settings, and process 0 alone writes the files
 set -eu
 mode=$1
 build=$2
@@ -64,7 +66,25 @@ failure)
     grep -q "process 1 exits" "$tmp/out.txt"
     echo "a process that died stopped the job (status $status) in $(($(date +%s) - start)) s"
     ;;
+trainer)
+    args="--data $data --epochs 1 --limit 1280 --batch 64 --threads 1 --plain-epochs 0"
+    # shellcheck disable=SC2086
+    "$build/examples/train_fashion_mnist" $args --out "$tmp/one" >"$tmp/one.txt"
+    # shellcheck disable=SC2086
+    run 2 "$build/examples/train_fashion_mnist_mpi" $args --out "$tmp/two" | tee "$tmp/two.txt"
+    grep -q "in each of 2 processes (a shard of 32 images per batch each)" "$tmp/two.txt"
+    [ "$(grep -c '^epoch 1/1:' "$tmp/two.txt")" -eq 1 ] || { echo "not one report"; exit 1; }
+    for f in model.safetensors checkpoint.safetensors log.csv filters.png; do
+        [ -s "$tmp/two/$f" ] || { echo "the MPI run wrote no $f"; exit 1; }
+    done
+    [ "$(grep -c '^1,' "$tmp/two/log.csv")" -eq 1 ] || { echo "log.csv written twice"; exit 1; }
+    one=$(sed -n 's/.*final test accuracy: \([0-9.]*\)%.*/\1/p' "$tmp/one.txt")
+    two=$(sed -n 's/.*final test accuracy: \([0-9.]*\)%.*/\1/p' "$tmp/two.txt")
+    echo "final test accuracy: one process $one%, two processes $two%"
+    # The same steps up to rounding, which 20 steps of training amplify a little.
+    awk -v a="$one" -v b="$two" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 30 && d <= 3) }'
+    ;;
 *)
-    echo "usage: check_mpi.sh equivalence|shards|resume|failure BUILD [DATA]"; exit 2
+    echo "usage: check_mpi.sh equivalence|shards|resume|failure|trainer BUILD [DATA]"; exit 2
     ;;
 esac

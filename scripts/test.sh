@@ -15,7 +15,9 @@ echo "== build (Release, -Werror)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DALEXNET_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests"
-ctest --test-dir build --output-on-failure -j "$jobs"
+# A test that times out runs once more (see the serving suite in tests/CMakeLists.txt); a test that
+# fails is not repeated.
+ctest --test-dir build --output-on-failure -j "$jobs" --repeat after-timeout:2
 
 echo "== tests under valgrind (memcheck)"
 tests/run_valgrind.sh build

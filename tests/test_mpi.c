@@ -209,18 +209,24 @@ static int epoch_signatures(alexnet_loader *ld, double *out)
     }
 }
 
-static int shards(const char *dir)
+/* Fashion-MNIST's `split` ("train" or "t10k") from `dir`. */
+static alexnet_dataset *fashion_mnist(const char *dir, const char *split)
 {
     char images[1024], labels[1024];
-    snprintf(images, sizeof images, "%s/t10k-images-idx3-ubyte.gz", dir);
-    snprintf(labels, sizeof labels, "%s/t10k-labels-idx1-ubyte.gz", dir);
+    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, split);
+    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, split);
     alexnet_dataset *ds = NULL;
     OK(alexnet_dataset_open_idx(&ds, images, labels));
-    const int n = (int)alexnet_dataset_size(ds);
+    return ds;
+}
+
+/* This process's shard of batches of `batch` x processes, augmented as training does. */
+static alexnet_loader *shard_loader(alexnet_dataset *ds, int batch, uint64_t seed)
+{
     alexnet_loader_config cfg;
     OK(alexnet_loader_config_init(&cfg, 1, 28, 28));
-    cfg.batch_size = 96;
-    cfg.seed = 7;
+    cfg.batch_size = batch;
+    cfg.seed = seed;
     cfg.random_crop = 1;
     cfg.pad = 2;
     cfg.flip = 1;
@@ -228,6 +234,14 @@ static int shards(const char *dir)
     cfg.shard_index = rank;
     alexnet_loader *ld = NULL;
     OK(alexnet_loader_create(&ld, ds, &cfg));
+    return ld;
+}
+
+static int shards(const char *dir)
+{
+    alexnet_dataset *ds = fashion_mnist(dir, "t10k");
+    const int n = (int)alexnet_dataset_size(ds);
+    alexnet_loader *ld = shard_loader(ds, 96, 7);
     double *mine = malloc(sizeof(double) * (size_t)n), *all = malloc(sizeof(double) * (size_t)n);
     int count = epoch_signatures(ld, mine), *counts = malloc(sizeof(int) * (size_t)size),
         *offsets = malloc(sizeof(int) * (size_t)size);
@@ -242,10 +256,14 @@ static int shards(const char *dir)
     REQUIRE(MPI_Gatherv(mine, count, MPI_DOUBLE, all, counts, offsets, MPI_DOUBLE, 0,
                         MPI_COMM_WORLD) == MPI_SUCCESS,
             "MPI_Gatherv");
-    if (rank == 0) {
-        cfg.shard_count = 1;
-        cfg.shard_index = 0;
+    if (rank == 0) { /* the unsharded epoch, as one process with the global batch loads it */
+        alexnet_loader_config cfg;
+        OK(alexnet_loader_config_init(&cfg, 1, 28, 28));
         cfg.batch_size = 96 * size;
+        cfg.seed = 7;
+        cfg.random_crop = 1;
+        cfg.pad = 2;
+        cfg.flip = 1;
         OK(alexnet_loader_create(&ld, ds, &cfg));
         const int whole = epoch_signatures(ld, mine);
         alexnet_loader_free(ld);
@@ -287,11 +305,7 @@ static int train(int argc, char **argv)
             weights = argv[i + 1];
     }
     REQUIRE(batch % size == 0, "the global batch %d does not split over %d processes", batch, size);
-    char images[1024], labels[1024];
-    snprintf(images, sizeof images, "%s/train-images-idx3-ubyte.gz", dir);
-    snprintf(labels, sizeof labels, "%s/train-labels-idx1-ubyte.gz", dir);
-    alexnet_dataset *ds = NULL;
-    OK(alexnet_dataset_open_idx(&ds, images, labels));
+    alexnet_dataset *ds = fashion_mnist(dir, "train");
     alexnet_network *net = NULL;
     alexnet_optimizer *opt = NULL;
     if (resume) {
@@ -301,17 +315,7 @@ static int train(int argc, char **argv)
         opt = sgd(net);
         OK(alexnet_mpi_broadcast_weights(net, 0, MPI_COMM_WORLD));
     }
-    alexnet_loader_config cfg;
-    OK(alexnet_loader_config_init(&cfg, 1, 28, 28));
-    cfg.batch_size = batch / size;
-    cfg.seed = 5;
-    cfg.random_crop = 1;
-    cfg.pad = 2;
-    cfg.flip = 1;
-    cfg.shard_count = size;
-    cfg.shard_index = rank;
-    alexnet_loader *ld = NULL;
-    OK(alexnet_loader_create(&ld, ds, &cfg));
+    alexnet_loader *ld = shard_loader(ds, batch / size, 5);
     const int64_t steps = limit / batch;
     float loss = 0.0f;
     for (int64_t epoch = alexnet_optimizer_epochs(opt); epoch < epochs; epoch++) {

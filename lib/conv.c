@@ -11,6 +11,7 @@
 #include "layer.h"
 #include "memory.h"
 #include "parallel.h"
+#include "winograd.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -75,11 +76,23 @@ static conv_scratch_layout conv_layout(const layer *l, shape in, shape out, int 
     return s;
 }
 
+/* Whether a call runs Winograd's algorithm (winograd.c) rather than im2col + GEMM: for the 3x3
+ * layers it applies to, whenever the work is split over images. */
+static bool conv_uses_winograd(const layer *l, const layer_call *call)
+{
+    return winograd_applies(l) && (call->training || call->batch >= call->parts);
+}
+
 static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,
                                   bool training)
 {
     conv_scratch_layout s = conv_layout(l, in, out, batch, parts, training);
-    return (size_t)s.parts * s.per_part;
+    size_t floats = (size_t)s.parts * s.per_part;
+    if (winograd_applies(l)) { /* a smaller batch later may still take the im2col path */
+        size_t wino = winograd_scratch_floats(l, in, out, batch, parts, training);
+        floats = wino > floats ? wino : floats;
+    }
+    return floats;
 }
 
 static conv_scratch conv_scratch_of(const layer *l, const layer_call *call, int part)
@@ -236,6 +249,10 @@ static void conv_multiply_columns(void *ctx, int64_t begin, int64_t end, int par
 
 static void conv_forward(const layer *l, const layer_call *call)
 {
+    if (conv_uses_winograd(l, call)) {
+        winograd_forward(l, call);
+        return;
+    }
     conv_job j = conv_job_of(l, call);
     if (call->batch >= call->parts) {
         parallel_run(call->parts, call->batch, conv_forward_images, &j);
@@ -328,6 +345,10 @@ static void conv_sum_parts(void *ctx, int64_t begin, int64_t end, int part)
 
 static void conv_backward(const layer *l, const layer_call *call)
 {
+    if (conv_uses_winograd(l, call)) {
+        winograd_backward(l, call);
+        return;
+    }
     conv_job j = conv_job_of(l, call);
     parallel_run(call->parts, call->batch, conv_backward_images, &j);
     for (int p = 0; p < call->parts; p++) {

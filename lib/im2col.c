@@ -41,10 +41,43 @@ static size_t row_origin(const conv_geometry *g, int row)
     return (size_t)c * padded_plane(g) + (size_t)i * padded_width(g) + (size_t)j;
 }
 
+/* At stride s > 1 the rows of kernel offsets (c, i, 0..k-1) read the same input rows, every s-th
+ * element from offset j. Splitting each input row once into its s phases (elements q, q + s,
+ * q + 2s, ...) turns each of those k strided gathers into a contiguous copy from phase j % s at
+ * j / s: the paper's conv1 (11x11 at stride 4) reads each input row once instead of 11 times. */
+enum { PHASE_FLOATS = 4096 };
+
+static void im2col_strided(const conv_geometry *g, const float *padded, float *col, size_t ld,
+                           int row_begin, int row_end)
+{
+    const int s = g->stride, k = g->kernel, ow = g->out_w;
+    const int per_phase = ow + (k - 1) / s; /* elements of a phase that a row reads */
+    float phases[PHASE_FLOATS];
+    const size_t step = (size_t)s * padded_width(g);
+    for (int row = row_begin; row < row_end;) {
+        const int ci = row / k, j0 = row % k; /* channel and kernel row c * k + i; first column */
+        const int j1 = row_end - row < k - j0 ? j0 + (row_end - row) : k;
+        const float *src = padded + row_origin(g, ci * k);
+        for (int oy = 0; oy < g->out_h; oy++, src += step) {
+            for (int q = 0; q < s && q < k; q++)
+                for (int t = 0; t < per_phase && q + t * s < k + (ow - 1) * s; t++)
+                    phases[q * per_phase + t] = src[q + t * s];
+            for (int j = j0; j < j1; j++)
+                memcpy(col + (size_t)(ci * k + j) * ld + (size_t)oy * ow,
+                       phases + (j % s) * per_phase + j / s, sizeof(float) * (size_t)ow);
+        }
+        row += j1 - j0;
+    }
+}
+
 void im2col(const conv_geometry *g, const float *padded, float *col, size_t ld, int row_begin,
             int row_end)
 {
     const int s = g->stride, ow = g->out_w;
+    if (s > 1 && (size_t)s * (size_t)(ow + g->kernel) <= PHASE_FLOATS) {
+        im2col_strided(g, padded, col, ld, row_begin, row_end);
+        return;
+    }
     const size_t step = (size_t)s * padded_width(g);
     for (int row = row_begin; row < row_end; row++) {
         const float *src = padded + row_origin(g, row);

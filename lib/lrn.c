@@ -14,6 +14,7 @@
 #include "layer.h"
 #include "memory.h"
 #include "parallel.h"
+#include "simd.h"
 
 #include <math.h>
 
@@ -122,7 +123,7 @@ static inline void window_sum(const float *rows, int width, int channels, int c,
     }
 }
 
-static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
+SIMD_CLONES static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
 {
     const lrn_job *j = ctx;
     const layer_call *call = j->call;
@@ -162,7 +163,7 @@ static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
     }
 }
 
-static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
+SIMD_CLONES static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
 {
     const lrn_job *j = ctx;
     const layer_call *call = j->call;

@@ -2,10 +2,13 @@
  * rounds down, as PyTorch's MaxPool2d, or with `ceil` up, as Caffe (and ceil_mode): the last
  * window then hangs over the border and takes the maximum of what it covers. Ties go to the first
  * maximum in row-major order and a NaN wins, exactly as PyTorch chooses, so gradients are routed
- * to the same element. Forward keeps the winning input position of every output for backward.
+ * to the same element. Forward keeps, for backward, where in its window each output's winner is:
+ * one byte per output (the window's row-major offset; kernels up to 15x15), a quarter of what an
+ * input index would take, in the largest buffers a training plan holds after the activations.
  * Work is split over (image, channel) planes. */
 #include "layer.h"
 #include "parallel.h"
+#include "simd.h"
 
 #include <math.h>
 #include <string.h>
@@ -24,7 +27,7 @@ static bool maxpool_output_shape(const layer *l, shape in, shape *out)
 static size_t maxpool_aux_floats(const layer *l, shape in, shape out)
 {
     (void)l, (void)in;
-    return shape_size(out); /* one int32 position per output */
+    return (shape_size(out) + sizeof(float) - 1) / sizeof(float); /* one byte per output */
 }
 
 typedef struct pool_job {
@@ -32,44 +35,53 @@ typedef struct pool_job {
     const layer_call *call;
 } pool_job;
 
-/* One output row: the window's first element, then each further offset (i, j) in row-major order
- * replaces it where it is greater or NaN. The loops run along the output row without branches, so
- * they vectorize; an element-by-element scan mispredicts on every other comparison. A window that
- * hangs over the border (ceil rounding) skips the offsets past it: rows past H entirely, and
- * column offset j in the outputs whose column ox * s + j is past W. */
-static void maxpool_row(const float *in, int H, int W, int k, int s, int oy, int OW, float *out,
-                        int32_t *arg)
+enum { ROW_BLOCK = 256 }; /* outputs of a row handled at once */
+
+/* Outputs [ox0, ox1) of one output row: the window's first element, then each further offset
+ * (i, j) in row-major order replaces it where it is greater or NaN. The loops run along the output
+ * row without branches, so they vectorize (the winners' offsets are tracked as int32, the width of
+ * the floats beside them, and narrowed to bytes at the end); an element-by-element scan
+ * mispredicts on every other comparison. A window that hangs over the border (ceil rounding) skips
+ * the offsets past it: rows past H entirely, and column offset j in the outputs whose column
+ * ox * s + j is past W. */
+static inline __attribute__((always_inline)) void maxpool_row(const float *in, int H, int W, int k,
+                                                              int s, int oy, int ox0, int ox1,
+                                                              float *out, uint8_t *arg)
 {
-    const int first = oy * s * W;
+    int32_t offsets[ROW_BLOCK];
+    const int n_out = ox1 - ox0;
+    const float *first = in + oy * s * W + ox0 * s;
     const int rows = H - oy * s < k ? H - oy * s : k;
-    for (int ox = 0; ox < OW; ox++)
-        out[ox] = in[first + ox * s];
-    if (arg)
-        for (int ox = 0; ox < OW; ox++)
-            arg[ox] = first + ox * s;
+    for (int x = 0; x < n_out; x++) {
+        out[x] = first[x * s];
+        offsets[x] = 0;
+    }
     for (int i = 0; i < rows; i++)
         for (int j = i == 0 ? 1 : 0; j < k; j++) {
-            const int at = (oy * s + i) * W + j;
-            const float *row = in + at;
-            const int inside = (W - 1 - j) / s + 1; /* outputs whose column ox * s + j < W */
-            const int n = inside < OW ? inside : OW;
+            const float *row = first + i * W + j;
+            const int32_t offset = i * k + j;
+            const int inside = (W - 1 - j) / s + 1 - ox0; /* outputs whose column ox * s + j < W */
+            const int n = inside < n_out ? inside : n_out;
             if (arg) {
-                for (int ox = 0; ox < n; ox++) {
-                    const float v = row[ox * s];
-                    const bool take = v > out[ox] || isnan(v);
-                    out[ox] = take ? v : out[ox];
-                    arg[ox] = take ? at + ox * s : arg[ox];
+                for (int x = 0; x < n; x++) {
+                    const float v = row[x * s];
+                    const bool take = v > out[x] || isnan(v);
+                    out[x] = take ? v : out[x];
+                    offsets[x] = take ? offset : offsets[x];
                 }
             } else {
-                for (int ox = 0; ox < n; ox++) {
-                    const float v = row[ox * s];
-                    out[ox] = v > out[ox] || isnan(v) ? v : out[ox];
+                for (int x = 0; x < n; x++) {
+                    const float v = row[x * s];
+                    out[x] = v > out[x] || isnan(v) ? v : out[x];
                 }
             }
         }
+    if (arg)
+        for (int x = 0; x < n_out; x++)
+            arg[x] = (uint8_t)offsets[x];
 }
 
-static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int part)
+SIMD_CLONES static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int part)
 {
     (void)part;
     const pool_job *j = ctx;
@@ -80,9 +92,13 @@ static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int pa
     for (int64_t p = begin; p < end; p++) {
         const float *in = call->in + (size_t)p * H * W;
         float *out = call->out + (size_t)p * OH * OW;
-        int32_t *arg = call->aux ? (int32_t *)call->aux + (size_t)p * OH * OW : NULL;
+        uint8_t *arg = call->aux ? (uint8_t *)call->aux + (size_t)p * OH * OW : NULL;
         for (int oy = 0; oy < OH; oy++)
-            maxpool_row(in, H, W, k, s, oy, OW, out + oy * OW, arg ? arg + oy * OW : NULL);
+            for (int ox0 = 0; ox0 < OW; ox0 += ROW_BLOCK) {
+                const int ox1 = OW - ox0 < ROW_BLOCK ? OW : ox0 + ROW_BLOCK;
+                const size_t at = (size_t)oy * OW + (size_t)ox0;
+                maxpool_row(in, H, W, k, s, oy, ox0, ox1, out + at, arg ? arg + at : NULL);
+            }
     }
 }
 
@@ -91,15 +107,22 @@ static void maxpool_backward_planes(void *ctx, int64_t begin, int64_t end, int p
     (void)part;
     const pool_job *j = ctx;
     const layer_call *call = j->call;
-    const size_t in_plane = (size_t)call->in_shape.h * call->in_shape.w;
-    const size_t out_plane = (size_t)call->out_shape.h * call->out_shape.w;
+    const int k = j->l->pool.kernel, s = j->l->pool.stride, W = call->in_shape.w;
+    const int OH = call->out_shape.h, OW = call->out_shape.w;
+    const size_t in_plane = (size_t)call->in_shape.h * W, out_plane = (size_t)OH * OW;
+    int delta[256]; /* a window offset's distance from the window's first element */
+    for (int o = 0; o < k * k; o++)
+        delta[o] = o / k * W + o % k;
     for (int64_t p = begin; p < end; p++) {
         float *din = call->din + (size_t)p * in_plane;
         const float *dout = call->dout + (size_t)p * out_plane;
-        const int32_t *arg = (const int32_t *)call->aux + (size_t)p * out_plane;
+        const uint8_t *arg = (const uint8_t *)call->aux + (size_t)p * out_plane;
         memset(din, 0, sizeof(float) * in_plane);
-        for (size_t o = 0; o < out_plane; o++)
-            din[arg[o]] += dout[o];
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                const int o = oy * OW + ox;
+                din[oy * s * W + ox * s + delta[arg[o]]] += dout[o];
+            }
     }
 }
 

@@ -22,6 +22,18 @@ typedef struct network_param {
     alexnet_tensor value, grad; /* borrowed views: grad.data is NULL until training starts */
 } network_param;
 
+/* Where a pass spends its time, layer by layer: what the benchmark reports. Timing is off unless
+ * the caller hands the network a profile to fill, so passes pay nothing for it. */
+typedef struct network_layer_time {
+    double forward_seconds, backward_seconds;
+    int64_t forward_calls, backward_calls;
+    int64_t forward_images, backward_images;
+} network_layer_time;
+
+typedef struct network_profile {
+    network_layer_time layers[NETWORK_MAX_LAYERS];
+} network_profile;
+
 /* Buffers for one batch capacity and input size; all in one allocation. */
 typedef struct network_plan {
     int capacity; /* 0: no plan yet */
@@ -30,6 +42,8 @@ typedef struct network_plan {
     bool training; /* aux and gradient buffers present */
     shape shapes[NETWORK_MAX_LAYERS + 1];
     float *act[NETWORK_MAX_LAYERS + 1]; /* act[0]: copy of the input (training only) */
+    bool input_copy;                    /* act[0] is planned (a training pass that copies)  */
+    const float *input;                 /* what backward reads as the input: act[0] or borrowed */
     float *aux[NETWORK_MAX_LAYERS];
     float *grad[2]; /* ping-pong gradients of activations */
     float *scratch;
@@ -57,6 +71,7 @@ struct alexnet_network {
     uint64_t step;       /* training forwards so far: names the dropout draws */
     int64_t first_sample; /* alexnet_network_set_first_sample: this batch's place in a global one */
     char **class_names;  /* num_classes names, or NULL */
+    network_profile *profile; /* per-layer times while profiling (network_set_profile), or NULL */
     alexnet_preprocessing preprocessing; /* how images are prepared, when has_preprocessing */
     bool has_preprocessing;
 };
@@ -103,10 +118,17 @@ void network_init_params(alexnet_network *net);
 /* Finds a parameter by canonical or torchvision name; NULL when unknown. */
 network_param *network_find_param(alexnet_network *net, const char *name);
 
+/* How a forward pass treats its input. */
+typedef enum network_pass_kind {
+    PASS_INFERENCE,
+    PASS_TRAINING,       /* keeps a copy of the input for backward: the caller may reuse it   */
+    PASS_TRAINING_BORROW /* backward reads the caller's input, which outlives it (train step) */
+} network_pass_kind;
+
 /* The passes behind alexnet_network_forward/backward, with `fn` naming the public function in
  * messages; `logits` may be NULL (training steps do not need a copy). */
 alexnet_status network_forward(const char *fn, alexnet_network *net, const alexnet_tensor *input,
-                               alexnet_tensor *logits, bool training);
+                               alexnet_tensor *logits, network_pass_kind kind);
 alexnet_status network_backward(const char *fn, alexnet_network *net, const int32_t *labels,
                                 float *loss);
 alexnet_status network_check_input(const char *fn, const alexnet_network *net,

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 enum { MAX_BATCH = 1 << 20 };
 
@@ -28,19 +29,38 @@ static size_t reserve(plan_layout *layout, size_t floats)
     return at;
 }
 
+/* The floats each of the two ping-pong gradient buffers must hold: backward walks the layers in
+ * reverse, each reading its output's gradient from one buffer and writing its input's to the
+ * other (or to the same one, in place), so each buffer is sized for what lands in it only. */
+static void gradient_sizes(const alexnet_network *net, const shape *shapes, size_t sizes[2])
+{
+    int current = 0;
+    sizes[0] = shape_size(shapes[net->num_layers]);
+    sizes[1] = 0;
+    for (int i = net->num_layers - 1; i > 0; i--) {
+        const int next = net->layers[i].ops->in_place ? current : 1 - current;
+        const size_t din = shape_size(shapes[i]);
+        sizes[next] = din > sizes[next] ? din : sizes[next];
+        current = next;
+    }
+}
+
 static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, int h, int w,
-                               bool training)
+                               network_pass_kind kind)
 {
     network_plan *old = &net->plan;
     const int parts = parallel_parts();
+    const bool training = kind != PASS_INFERENCE, input_copy = kind == PASS_TRAINING;
     const bool same_input = old->capacity > 0 && old->in_h == h && old->in_w == w;
-    if (same_input && old->capacity >= batch && old->parts == parts && (old->training || !training))
+    if (same_input && old->capacity >= batch && old->parts == parts &&
+        (old->training || !training) && (old->input_copy || !input_copy))
         return ALEXNET_OK;
 
     network_plan p;
     memset(&p, 0, sizeof p);
     p.capacity = same_input && old->capacity > batch ? old->capacity : batch;
     p.training = training || (same_input && old->training);
+    p.input_copy = input_copy || (same_input && old->input_copy);
     p.in_h = h;
     p.in_w = w;
     p.parts = parts;
@@ -58,12 +78,10 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
     /* First pass: offsets. SIZE_MAX marks "no buffer". */
     plan_layout layout = {0};
     size_t act_at[NETWORK_MAX_LAYERS + 1], aux_at[NETWORK_MAX_LAYERS], grad_at[2] = {0, 0};
-    size_t largest = shape_size(p.shapes[0]);
-    act_at[0] = p.training ? reserve(&layout, n * shape_size(p.shapes[0])) : SIZE_MAX;
+    act_at[0] = p.input_copy ? reserve(&layout, n * shape_size(p.shapes[0])) : SIZE_MAX;
     for (int i = 0; i < L; i++) {
         const layer *l = &net->layers[i];
         const size_t out = shape_size(p.shapes[i + 1]);
-        largest = out > largest ? out : largest;
         act_at[i + 1] = l->ops->in_place ? act_at[i] : reserve(&layout, n * out);
         size_t aux = p.training ? l->ops->aux_floats(l, p.shapes[i], p.shapes[i + 1]) : 0;
         aux_at[i] = aux ? reserve(&layout, n * aux) : SIZE_MAX;
@@ -72,8 +90,10 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
         p.scratch_floats = scratch > p.scratch_floats ? scratch : p.scratch_floats;
     }
     if (p.training) {
-        grad_at[0] = reserve(&layout, n * largest);
-        grad_at[1] = reserve(&layout, n * largest);
+        size_t sizes[2];
+        gradient_sizes(net, p.shapes, sizes);
+        grad_at[0] = reserve(&layout, n * sizes[0]);
+        grad_at[1] = reserve(&layout, n * sizes[1]);
     }
     size_t scratch_at = reserve(&layout, p.scratch_floats);
 
@@ -97,6 +117,36 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
     *old = p;
     net->backward_ready = false; /* the kept activations are gone */
     return ALEXNET_OK;
+}
+
+static double pass_clock(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Runs one layer's forward or backward, timing it when the network is being profiled. */
+static void run_layer(const alexnet_network *net, int i, const layer_call *call, bool backward)
+{
+    const layer *l = &net->layers[i];
+    if (net->profile == NULL) {
+        (backward ? l->ops->backward : l->ops->forward)(l, call);
+        return;
+    }
+    const double start = pass_clock();
+    (backward ? l->ops->backward : l->ops->forward)(l, call);
+    const double seconds = pass_clock() - start;
+    network_layer_time *t = &net->profile->layers[i];
+    if (backward) {
+        t->backward_seconds += seconds;
+        t->backward_calls++;
+        t->backward_images += call->batch;
+    } else {
+        t->forward_seconds += seconds;
+        t->forward_calls++;
+        t->forward_images += call->batch;
+    }
 }
 
 static layer_call layer_call_of(const alexnet_network *net, int i, int batch)
@@ -173,12 +223,13 @@ alexnet_status alexnet_network_forward(alexnet_network *net, const alexnet_tenso
 {
     static const char fn[] = "alexnet_network_forward";
     CHECK_NOT_NULL(fn, logits);
-    return network_forward(fn, net, input, logits, training != 0);
+    return network_forward(fn, net, input, logits, training ? PASS_TRAINING : PASS_INFERENCE);
 }
 
 alexnet_status network_forward(const char *fn, alexnet_network *net, const alexnet_tensor *input,
-                               alexnet_tensor *logits, bool training)
+                               alexnet_tensor *logits, network_pass_kind kind)
 {
+    const bool training = kind != PASS_INFERENCE;
     CHECK_NOT_NULL(fn, net);
     CHECK_NOT_NULL(fn, input);
     alexnet_status st = check_input(fn, net, input, logits);
@@ -188,22 +239,22 @@ alexnet_status network_forward(const char *fn, alexnet_network *net, const alexn
     const int h = (int)input->shape[2], w = (int)input->shape[3];
     if (training && (st = network_prepare_training(fn, net)) != ALEXNET_OK)
         return st;
-    if ((st = plan_for(net, fn, batch, h, w, training != 0)) != ALEXNET_OK)
+    if ((st = plan_for(net, fn, batch, h, w, kind)) != ALEXNET_OK)
         return st;
     network_plan *p = &net->plan;
     const float *x = input->data;
-    if (training) { /* backward needs the input after the caller may have reused its tensor */
+    if (kind == PASS_TRAINING) { /* backward needs the input after the caller may reuse it */
         memcpy(p->act[0], x, sizeof(float) * (size_t)input->numel);
         x = p->act[0];
     }
+    p->input = x;
     for (int i = 0; i < net->num_layers; i++) {
-        const layer *l = &net->layers[i];
         layer_call call = layer_call_of(net, i, batch);
         if (i == 0)
             call.in = x;
         call.training = training != 0;
         call.aux = training ? p->aux[i] : NULL;
-        l->ops->forward(l, &call);
+        run_layer(net, i, &call, false);
     }
     if (logits)
         memcpy(logits->data, p->act[net->num_layers],
@@ -252,8 +303,10 @@ alexnet_status network_backward(const char *fn, alexnet_network *net, const int3
         call.training = true;
         call.aux = p->aux[i];
         call.dout = p->grad[current];
+        if (i == 0)
+            call.in = p->input;
         call.din = i == 0 ? NULL : p->grad[next]; /* the input itself needs no gradient */
-        l->ops->backward(l, &call);
+        run_layer(net, i, &call, true);
         current = next;
     }
     return ALEXNET_OK;

@@ -319,9 +319,10 @@ alexnet_status alexnet_train_step(alexnet_network *net, alexnet_optimizer *opt,
     if (st == ALEXNET_OK)
         st = network_check_labels(fn, net, labels, input->shape[0]);
     if (st == ALEXNET_OK)
-        st = network_forward(fn, net, input, NULL, true);
+        st = network_forward(fn, net, input, NULL, PASS_TRAINING_BORROW);
     if (st == ALEXNET_OK)
         st = network_backward(fn, net, labels, loss);
+    net->backward_ready = false; /* the borrowed input is the caller's again */
     if (st == ALEXNET_OK)
         st = alexnet_optimizer_step(opt);
     return st;

@@ -83,7 +83,7 @@ alexnet_status alexnet_predict_ten_crop(alexnet_network *net, const alexnet_tens
                sizeof(float) * crop);
         image_flip_planes(batch->data + (size_t)(k + 5) * crop, planes, ch, cw);
     }
-    st = network_forward(fn, net, batch, logits, false);
+    st = network_forward(fn, net, batch, logits, PASS_INFERENCE);
     if (st == ALEXNET_OK)
         st = check_finite(fn, "the network's logit for crop", logits);
     if (st == ALEXNET_OK) {

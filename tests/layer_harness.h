@@ -183,4 +183,44 @@ static inline void harness_check_all(harness *h, float eps)
     memory_free(db);
 }
 
+static inline void make_conv(harness *h, int in_c, int out_c, int k, int stride, int pad, int groups)
+{
+    memset(h, 0, sizeof *h);
+    h->l.ops = &conv_ops;
+    strcpy(h->l.name, "conv");
+    h->l.conv.in_channels = in_c;
+    h->l.conv.out_channels = out_c;
+    h->l.conv.kernel = k;
+    h->l.conv.stride = stride;
+    h->l.conv.pad = pad;
+    h->l.conv.groups = groups;
+}
+
+/* Direct convolution of the harness's input, weights and bias, in double. */
+static inline void conv_reference(const harness *h, double *out)
+{
+    const layer *l = &h->l;
+    const int G = l->conv.groups, Cg = h->in.c / G, Mg = h->out.c / G, k = l->conv.kernel;
+    for (int n = 0; n < h->batch; n++)
+        for (int m = 0; m < h->out.c; m++)
+            for (int oy = 0; oy < h->out.h; oy++)
+                for (int ox = 0; ox < h->out.w; ox++) {
+                    double sum = h->b[m];
+                    int g = m / Mg;
+                    for (int c = 0; c < Cg; c++)
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                int iy = oy * l->conv.stride - l->conv.pad + i;
+                                int ix = ox * l->conv.stride - l->conv.pad + j;
+                                if (iy < 0 || iy >= h->in.h || ix < 0 || ix >= h->in.w)
+                                    continue;
+                                sum += (double)h->w[((m * Cg + c) * k + i) * k + j] *
+                                       h->x[((size_t)(n * h->in.c + g * Cg + c) * h->in.h + iy) *
+                                                h->in.w +
+                                            ix];
+                            }
+                    out[((size_t)(n * h->out.c + m) * h->out.h + oy) * h->out.w + ox] = sum;
+                }
+}
+
 #endif

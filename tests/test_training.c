@@ -237,6 +237,45 @@ START_TEST(same_seed_gives_same_training)
 }
 END_TEST
 
+/* alexnet_train_step reads the caller's input in backward instead of copying it into the plan:
+ * the same step as separate forward (which must copy: its caller may reuse the tensor), backward
+ * and optimizer calls, to the bit, in a smaller plan; and afterwards no backward can reach the
+ * borrowed input. */
+START_TEST(train_step_reads_the_input_in_place)
+{
+    alexnet_network *stepped = mini_network(28, 0.5f, 5), *separate = mini_network(28, 0.5f, 5);
+    alexnet_optimizer *a = sgd(stepped, 0.02f, 0.9f, 0.0005f);
+    alexnet_optimizer *b = sgd(separate, 0.02f, 0.9f, 0.0005f);
+    int32_t labels[16];
+    alexnet_tensor *x = labelled_batch(16, 28, labels, 3);
+    int64_t shape[2] = {16, 10};
+    alexnet_tensor *logits = NULL;
+    ck_assert_ok(alexnet_tensor_create(&logits, 2, shape));
+    for (int step = 0; step < 3; step++) {
+        float loss_a, loss_b;
+        ck_assert_ok(alexnet_train_step(stepped, a, x, labels, &loss_a));
+        ck_assert_ok(alexnet_network_forward(separate, x, logits, 1));
+        ck_assert_ok(alexnet_network_backward(separate, labels, &loss_b));
+        ck_assert_ok(alexnet_optimizer_step(b));
+        ck_assert_float_eq(loss_a, loss_b);
+    }
+    ck_assert(same_weights(stepped, separate));
+    ck_assert_fails(alexnet_network_backward(stepped, labels, NULL), ALEXNET_ERR_STATE,
+                    "no training forward");
+    alexnet_memory_info ma = {.struct_size = sizeof ma}, mb = {.struct_size = sizeof mb};
+    ck_assert_ok(alexnet_network_memory(stepped, &ma));
+    ck_assert_ok(alexnet_network_memory(separate, &mb));
+    ck_assert_int_le(ma.activation_bytes + (int64_t)sizeof(float) * alexnet_tensor_numel(x),
+                     mb.activation_bytes);
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(logits);
+    alexnet_optimizer_free(a);
+    alexnet_optimizer_free(b);
+    alexnet_network_free(stepped);
+    alexnet_network_free(separate);
+}
+END_TEST
+
 START_TEST(non_finite_training_changes_no_weight)
 {
     alexnet_network *net = mini_network(15, 0.0f, 3);
@@ -430,6 +469,7 @@ int main(void)
     tcase_add_test(tc, update_follows_the_papers_rule);
     tcase_add_test(tc, training_lowers_the_loss);
     tcase_add_test(tc, same_seed_gives_same_training);
+    tcase_add_test(tc, train_step_reads_the_input_in_place);
     tcase_add_test(tc, non_finite_training_changes_no_weight);
     tcase_add_test(tc, failed_train_step_leaves_training_as_it_was);
     tcase_add_test(tc, bad_optimizer_settings_are_rejected);

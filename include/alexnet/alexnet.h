@@ -471,7 +471,10 @@ ALEXNET_API int64_t alexnet_optimizer_steps(const alexnet_optimizer *opt);
 ALEXNET_API int64_t alexnet_optimizer_epochs(const alexnet_optimizer *opt);
 
 /* Forward (training), backward and update in one call: the usual body of a training loop. *loss
- * (when not NULL) receives the batch's mean cross-entropy.
+ * (when not NULL) receives the batch's mean cross-entropy. Backward reads `input` where it is
+ * rather than from a copy (the separate calls keep one, because their caller may reuse the tensor
+ * in between), so a step holds less memory; afterwards alexnet_network_backward has no forward to
+ * differentiate until the next training forward.
  * Errors: those of alexnet_network_forward and alexnet_network_backward; ALEXNET_ERR_NUMERIC when
  * the loss or the update is not finite, in which case no weight is changed. ALEXNET_ERR_INVALID_ARGUMENT
  * when `opt` belongs to another network; ALEXNET_ERR_STATE when the step count has reached

@@ -1,0 +1,17 @@
+/* Loops that the compiler vectorises, and that are a real share of a pass (Winograd's transforms,
+ * LRN, pooling), are compiled several times, for AVX-512, for AVX2 and for the baseline, and the
+ * best the machine runs is picked when the library loads (GCC's function multi-versioning). The
+ * library itself stays built for the baseline, so one binary runs everywhere. */
+#ifndef ALEXNET_SIMD_H
+#define ALEXNET_SIMD_H
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef SIMD_CLONES
+#define SIMD_CLONES
+#endif
+
+#endif

@@ -1,0 +1,29 @@
+/* Winograd's minimal filtering F(4x4, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray, 2016):
+ * each 6x6 input tile and each 3x3 filter are transformed, multiplied element by element (36
+ * GEMMs over channels, one per tile position), and transformed back into a 4x4 output tile: 36
+ * multiplications per 16 outputs where im2col + GEMM spends 144. Backward runs the adjoints of the
+ * same transforms, so the weight and input gradients are exact gradients of what forward computed.
+ *
+ * conv.c chooses the algorithm per layer and call; these functions take the same layer and call. */
+#ifndef ALEXNET_WINOGRAD_H
+#define ALEXNET_WINOGRAD_H
+
+#include "layer.h"
+
+/* Whether a convolution is one Winograd computes, and computes faster: a 3x3 kernel, stride 1,
+ * and enough input channels per group for the per-tile GEMMs to be efficient. */
+bool winograd_applies(const layer *l);
+
+/* Scratch floats for a call of up to `batch` images split into `parts`. */
+size_t winograd_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,
+                               bool training);
+
+/* The layer's forward and backward (split over images, like conv.c's image path). */
+void winograd_forward(const layer *l, const layer_call *call);
+void winograd_backward(const layer *l, const layer_call *call);
+
+/* The transforms of one tile, for the numerical tests: the 4x4 output of one 6x6 input tile d
+ * under one 3x3 filter g, computed as the layer computes it. */
+void winograd_tile(const float d[36], const float g[9], float y[16]);
+
+#endif

@@ -1,0 +1,270 @@
+/* Winograd's F(4x4, 3x3) convolution (lib/winograd.c), which conv.c runs for 3x3 stride-1 layers
+ * with 16 or more input channels per group. The layer is linear in each of its operands, so its
+ * output and all three gradients are checked against a direct convolution in double, with an
+ * error bound relative to the sum of the magnitudes of the terms (what floating-point error is
+ * proportional to), also with magnitudes spread over many orders, where the transforms'
+ * cancellation would show. */
+#include "layer_harness.h"
+#include "test_helpers.h"
+
+#include "winograd.h"
+
+#include <float.h>
+
+/* A value of magnitude 10^[-decades, decades) with a random sign. */
+static float wide(uint64_t stream, uint64_t i, double decades)
+{
+    double e = decades * (2.0 * rng_uniform(2024, stream, 2 * i) - 1.0);
+    double sign = rng_uniform(2024, stream, 2 * i + 1) < 0.5 ? -1.0 : 1.0;
+    return (float)(sign * pow(10.0, e));
+}
+
+/* One 6x6 tile under one filter, against direct correlation. Each output of F(4x4, 3x3) is
+ * computed from all 36 values of its tile (the ones outside its own window cancel exactly in exact
+ * arithmetic, and to rounding error in floating point), with transform coefficients up to 25, so
+ * its error is bounded relative to the tile's largest value times the sum of |g|, not to its own
+ * window's terms as a direct convolution's is. With magnitudes over eight decades in a tile that
+ * is a real difference (an output next to a value 10^8 times its own can lose every digit), and
+ * the bound below is what a user can count on. */
+START_TEST(tile_error_is_bounded_by_the_tile_over_a_wide_dynamic_range)
+{
+    double worst = 0.0;
+    for (uint64_t trial = 0; trial < 4000; trial++) {
+        float d[36], g[9], y[16];
+        for (int i = 0; i < 36; i++)
+            d[i] = wide(trial, (uint64_t)i, 4.0);
+        for (int i = 0; i < 9; i++)
+            g[i] = wide(trial, 100 + (uint64_t)i, 3.0);
+        winograd_tile(d, g, y);
+        double dmax = 0.0, gsum = 0.0;
+        for (int i = 0; i < 36; i++)
+            dmax = fmax(dmax, fabs(d[i]));
+        for (int i = 0; i < 9; i++)
+            gsum += fabs(g[i]);
+        for (int oy = 0; oy < 4; oy++)
+            for (int ox = 0; ox < 4; ox++) {
+                double exact = 0.0;
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++)
+                        exact += (double)d[(oy + i) * 6 + ox + j] * g[i * 3 + j];
+                worst = fmax(worst, fabs(y[oy * 4 + ox] - exact) / (dmax * gsum));
+            }
+    }
+    /* Measured: 34 epsilon. */
+    ck_assert_msg(worst < 200 * FLT_EPSILON, "worst error %.3g of max |d| sum |g|", worst);
+    /* A bound that held only because every error was zero would prove nothing. */
+    ck_assert(worst > 0.0);
+}
+END_TEST
+
+typedef struct wino_case {
+    int in_c, out_c, pad, groups, h, w, batch, parts;
+} wino_case;
+
+static const wino_case CASES[] = {
+    {16, 8, 1, 1, 7, 7, 3, 2},    /* 7x7 output: partial tiles right and below       */
+    {32, 12, 1, 2, 13, 13, 2, 1}, /* groups; AlexNet's 13x13 maps                     */
+    {16, 5, 0, 1, 9, 6, 5, 3},    /* no padding, a non-square 7x4 output, three parts */
+    {16, 4, 2, 1, 7, 7, 1, 2},    /* wider padding; a batch smaller than the parts     */
+    {16, 4, 1, 1, 28, 28, 9, 2},  /* several chunks in each part                      */
+};
+
+/* The gradients of J = sum r * out by direct convolution, in double, with the sums of the
+ * magnitudes of their terms. */
+static void reference_backward(const harness *h, double *dx, double *dx_terms, double *dw,
+                               double *dw_terms)
+{
+    const layer *l = &h->l;
+    const int G = l->conv.groups, Cg = h->in.c / G, Mg = h->out.c / G, p = l->conv.pad;
+    memset(dx, 0, sizeof(double) * h->in_count);
+    memset(dx_terms, 0, sizeof(double) * h->in_count);
+    memset(dw, 0, sizeof(double) * h->w_count);
+    memset(dw_terms, 0, sizeof(double) * h->w_count);
+    for (int n = 0; n < h->batch; n++)
+        for (int m = 0; m < h->out.c; m++)
+            for (int oy = 0; oy < h->out.h; oy++)
+                for (int ox = 0; ox < h->out.w; ox++) {
+                    const double r =
+                        h->r[((size_t)(n * h->out.c + m) * h->out.h + oy) * h->out.w + ox];
+                    const int g = m / Mg;
+                    for (int c = 0; c < Cg; c++)
+                        for (int i = 0; i < 3; i++)
+                            for (int j = 0; j < 3; j++) {
+                                const int iy = oy - p + i, ix = ox - p + j;
+                                if (iy < 0 || iy >= h->in.h || ix < 0 || ix >= h->in.w)
+                                    continue;
+                                const size_t xi =
+                                    ((size_t)(n * h->in.c + g * Cg + c) * h->in.h + iy) * h->in.w +
+                                    ix;
+                                const size_t wi = (size_t)((m * Cg + c) * 3 + i) * 3 + j;
+                                dx[xi] += r * h->w[wi];
+                                dx_terms[xi] += fabs(r * h->w[wi]);
+                                dw[wi] += r * h->x[xi];
+                                dw_terms[wi] += fabs(r * h->x[xi]);
+                            }
+                }
+}
+
+/* |got - want| within `bound` times the sum of |terms| (plus a floor for outputs whose terms all
+ * vanish). */
+static void assert_within_terms(const float *got, const double *want, const double *terms, size_t n,
+                                double bound, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabs(got[i] - want[i]) <= bound * terms[i] + 1e-30,
+                      "%s[%zu]: %.9g, expected %.9g (terms %.3g)", what, i, got[i], want[i],
+                      terms[i]);
+}
+
+/* Forward and every gradient against the double reference, for the harness's uniform data or
+ * (decades > 0) with every input channel, filter and output-gradient channel at its own scale,
+ * 10^[-decades, decades): the spread of magnitudes between channels that a trained network's
+ * layers have. */
+static void check_case(const wino_case *c, double decades)
+{
+    harness h;
+    make_conv(&h, c->in_c, c->out_c, 3, 1, c->pad, c->groups);
+    ck_assert(winograd_applies(&h.l));
+    harness_setup(&h, (shape){c->in_c, c->h, c->w}, c->batch, c->parts);
+    if (decades > 0) { /* each channel (and filter) at its own scale */
+        const size_t in_plane = (size_t)h.in.h * h.in.w, out_plane = (size_t)h.out.h * h.out.w;
+        for (size_t i = 0; i < h.in_count; i++)
+            h.x[i] *= fabsf(wide(1, i / in_plane % (size_t)h.in.c, decades));
+        for (size_t i = 0; i < h.w_count; i++)
+            h.w[i] *= fabsf(wide(2, i / 9, decades));
+        for (size_t i = 0; i < h.out_count; i++)
+            h.r[i] *= fabsf(wide(3, i / out_plane % (size_t)h.out.c, decades));
+    }
+    harness_backward(&h);
+
+    double *y = malloc(sizeof(double) * h.out_count),
+           *y_terms = malloc(sizeof(double) * h.out_count);
+    conv_reference(&h, y);
+    /* The terms of each output: the same sum with magnitudes. */
+    harness abs_h = h;
+    float *ax = malloc(sizeof(float) * h.in_count), *aw = malloc(sizeof(float) * h.w_count),
+          *ab = malloc(sizeof(float) * h.b_count);
+    for (size_t i = 0; i < h.in_count; i++)
+        ax[i] = fabsf(h.x[i]);
+    for (size_t i = 0; i < h.w_count; i++)
+        aw[i] = fabsf(h.w[i]);
+    for (size_t i = 0; i < h.b_count; i++)
+        ab[i] = fabsf(h.b[i]);
+    abs_h.x = ax;
+    abs_h.w = aw;
+    abs_h.b = ab;
+    conv_reference(&abs_h, y_terms);
+    /* Measured: up to 94 epsilon for outputs, 66 for input gradients, 10 for weight gradients. */
+    const double bound = 500 * FLT_EPSILON;
+    assert_within_terms(h.y, y, y_terms, h.out_count, bound, "output");
+
+    double *dx = malloc(sizeof(double) * h.in_count),
+           *dx_terms = malloc(sizeof(double) * h.in_count);
+    double *dw = malloc(sizeof(double) * h.w_count), *dw_terms = malloc(sizeof(double) * h.w_count);
+    reference_backward(&h, dx, dx_terms, dw, dw_terms);
+    assert_within_terms(h.dx, dx, dx_terms, h.in_count, bound, "input gradient");
+    assert_within_terms(h.dw, dw, dw_terms, h.w_count, bound, "weight gradient");
+    const size_t plane = (size_t)h.out.h * h.out.w;
+    for (int m = 0; m < h.out.c; m++) {
+        double db = 0.0, terms = 0.0;
+        for (int n = 0; n < h.batch; n++)
+            for (size_t q = 0; q < plane; q++) {
+                db += h.r[((size_t)n * h.out.c + m) * plane + q];
+                terms += fabs(h.r[((size_t)n * h.out.c + m) * plane + q]);
+            }
+        ck_assert_msg(fabs(h.db[m] - db) <= 1e-5 * terms, "bias gradient[%d]: %g, expected %g", m,
+                      h.db[m], db);
+    }
+    free(y), free(y_terms), free(ax), free(aw), free(ab);
+    free(dx), free(dx_terms), free(dw), free(dw_terms);
+    harness_free(&h);
+}
+
+START_TEST(layer_matches_direct_convolution_in_value_and_gradients)
+{
+    check_case(&CASES[_i], 0.0);
+}
+END_TEST
+
+START_TEST(layer_stays_within_the_bound_over_a_wide_dynamic_range)
+{
+    check_case(&CASES[_i], 3.0);
+}
+END_TEST
+
+/* Inference on fewer images than parts takes im2col + GEMM (split inside the image); training
+ * takes Winograd. Both must give the same convolution. */
+START_TEST(winograd_and_im2col_paths_agree)
+{
+    harness h;
+    make_conv(&h, 32, 16, 3, 1, 1, 1);
+    harness_setup(&h, (shape){32, 13, 13}, 1, 2);
+    harness_forward(&h);
+    float *winograd = malloc(sizeof(float) * h.out_count);
+    memcpy(winograd, h.y, sizeof(float) * h.out_count);
+    h.training = false;
+    harness_forward(&h);
+    double *want = malloc(sizeof(double) * h.out_count);
+    conv_reference(&h, want);
+    for (size_t i = 0; i < h.out_count; i++) {
+        ck_assert_msg(fabs(h.y[i] - want[i]) <= 1e-5 * (1 + fabs(want[i])), "im2col[%zu]", i);
+        ck_assert_msg(fabs(winograd[i] - h.y[i]) <= 2e-5 * (1 + fabs(want[i])),
+                      "output %zu: Winograd %.7f, im2col %.7f", i, winograd[i], h.y[i]);
+    }
+    free(winograd);
+    free(want);
+    harness_free(&h);
+}
+END_TEST
+
+/* The first layer needs no input gradient: the weight and bias gradients must not depend on it. */
+START_TEST(backward_without_input_gradient_gives_the_same_weight_gradient)
+{
+    harness h;
+    make_conv(&h, 16, 8, 3, 1, 1, 1);
+    harness_setup(&h, (shape){16, 9, 9}, 3, 2);
+    harness_backward(&h);
+    float *dw = malloc(sizeof(float) * h.w_count);
+    memcpy(dw, h.dw, sizeof(float) * h.w_count);
+    layer_call call = harness_call(&h);
+    call.dout = h.r;
+    call.din = NULL;
+    h.l.ops->backward(&h.l, &call);
+    ck_assert_mem_eq(h.dw, dw, sizeof(float) * h.w_count);
+    free(dw);
+    harness_free(&h);
+}
+END_TEST
+
+/* Small channel counts and other kernels stay on im2col + GEMM. */
+START_TEST(applies_only_to_3x3_stride_1_with_enough_channels)
+{
+    harness h;
+    make_conv(&h, 16, 8, 3, 1, 1, 1);
+    ck_assert(winograd_applies(&h.l));
+    make_conv(&h, 8, 8, 3, 1, 1, 1);
+    ck_assert(!winograd_applies(&h.l));
+    make_conv(&h, 32, 8, 3, 1, 1, 2);
+    ck_assert(winograd_applies(&h.l));
+    make_conv(&h, 32, 8, 3, 2, 1, 1);
+    ck_assert(!winograd_applies(&h.l));
+    make_conv(&h, 32, 8, 5, 1, 2, 1);
+    ck_assert(!winograd_applies(&h.l));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("winograd");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, tile_error_is_bounded_by_the_tile_over_a_wide_dynamic_range);
+    const int cases = (int)(sizeof CASES / sizeof CASES[0]);
+    tcase_add_loop_test(tc, layer_matches_direct_convolution_in_value_and_gradients, 0, cases);
+    tcase_add_loop_test(tc, layer_stays_within_the_bound_over_a_wide_dynamic_range, 0, cases);
+    tcase_add_test(tc, winograd_and_im2col_paths_agree);
+    tcase_add_test(tc, backward_without_input_gradient_gives_the_same_weight_gradient);
+    tcase_add_test(tc, applies_only_to_3x3_stride_1_with_enough_channels);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -35,7 +35,13 @@ shards)
     run 3 "$test_mpi" shards "$data"
     ;;
 resume)
-    train="--batch 64 --limit 512"
+    # Two steps per epoch, the checkpoint after the first epoch, four steps after it. One process
+    # and two compute the same steps to rounding (3e-7 of the gradient), and training amplifies
+    # rounding by about ten times every two steps (max-pooling winners and ReLUs flip), so the
+    # runs are compared after few steps, at a bound above what rounding grows to there (2e-6
+    # measured; up to 7e-4 with two threads per process or another OpenBLAS kernel) and below
+    # what a resume that lost state would give.
+    train="--batch 64 --limit 128"
     run 1 "$test_mpi" train "$data" $train --epochs 3 --weights "$tmp/straight.bin"
     run 2 "$test_mpi" train "$data" $train --epochs 1 --save "$tmp/two.safetensors"
     run 1 "$test_mpi" train "$data" $train --epochs 3 --resume "$tmp/two.safetensors" \
@@ -53,7 +59,7 @@ for name in ("two_then_one", "one_then_two"):
     distance = np.linalg.norm(w - straight) / np.linalg.norm(straight)
     print(f"resume {name.replace('_', ' ')}: weights within {distance:.2e} (relative) of one "
           "process training straight through")
-    assert distance <= 1e-5, distance
+    assert distance <= 1e-3, distance
 PY
     ;;
 failure)

@@ -7,7 +7,7 @@
 
 /* ThreadSanitizer's runtime is not up yet when the loader runs the clones' resolvers (ifuncs), and
  * they crash it: the ThreadSanitizer build takes the baseline code only. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                            \
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
     !defined(__SANITIZE_THREAD__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))

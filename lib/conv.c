@@ -80,7 +80,7 @@ static conv_scratch_layout conv_layout(const layer *l, shape in, shape out, int 
  * layers it applies to, whenever the work is split over images. */
 static bool conv_uses_winograd(const layer *l, const layer_call *call)
 {
-    return winograd_applies(l) && (call->training || call->batch >= call->parts);
+    return winograd_applies(l, call->in_shape) && (call->training || call->batch >= call->parts);
 }
 
 static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,
@@ -88,7 +88,7 @@ static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch
 {
     conv_scratch_layout s = conv_layout(l, in, out, batch, parts, training);
     size_t floats = (size_t)s.parts * s.per_part;
-    if (winograd_applies(l)) { /* a smaller batch later may still take the im2col path */
+    if (winograd_applies(l, in)) { /* a smaller batch later may still take the im2col path */
         size_t wino = winograd_scratch_floats(l, in, out, batch, parts, training);
         floats = wino > floats ? wino : floats;
     }

@@ -11,6 +11,7 @@
 #include "simd.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 static bool maxpool_output_shape(const layer *l, shape in, shape *out)
@@ -35,7 +36,11 @@ typedef struct pool_job {
     const layer_call *call;
 } pool_job;
 
-enum { ROW_BLOCK = 256 }; /* outputs of a row handled at once */
+enum {
+    ROW_BLOCK = 256,   /* outputs of a row handled at once */
+    ROW_VECTOR = 16,   /* floats in the widest vector */
+    SMALL_PLANE = 1024 /* outputs of a plane handled at once when its rows are short */
+};
 
 /* Outputs [ox0, ox1) of one output row: the window's first element, then each further offset
  * (i, j) in row-major order replaces it where it is greater or NaN. The loops run along the output
@@ -81,6 +86,35 @@ static inline __attribute__((always_inline)) void maxpool_row(const float *in, i
             arg[x] = (uint8_t)offsets[x];
 }
 
+/* A small plane's outputs all at once, as one vector loop over the plane per window offset: its
+ * rows are too short for maxpool_row's loops, which would run mostly in their scalar remainders.
+ * The window's first elements are gathered through `first` (their index in the plane), the same
+ * for every plane. Only for windows that stay inside the input. */
+static inline __attribute__((always_inline)) void
+maxpool_small_plane(const float *restrict in, int W, int k, const int32_t *restrict first, int n,
+                    float *restrict out, uint8_t *restrict arg)
+{
+    int32_t offsets[SMALL_PLANE];
+    for (int o = 0; o < n; o++) {
+        out[o] = in[first[o]];
+        offsets[o] = 0;
+    }
+    for (int i = 0; i < k; i++)
+        for (int j = i == 0 ? 1 : 0; j < k; j++) {
+            const float *window = in + i * W + j;
+            const int32_t offset = i * k + j;
+            for (int o = 0; o < n; o++) {
+                const float v = window[first[o]];
+                const bool take = v > out[o] || isnan(v);
+                out[o] = take ? v : out[o];
+                offsets[o] = take ? offset : offsets[o];
+            }
+        }
+    if (arg)
+        for (int o = 0; o < n; o++)
+            arg[o] = (uint8_t)offsets[o];
+}
+
 SIMD_CLONES static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int part)
 {
     (void)part;
@@ -89,6 +123,18 @@ SIMD_CLONES static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t
     const int k = j->l->pool.kernel, s = j->l->pool.stride;
     const int H = call->in_shape.h, W = call->in_shape.w;
     const int OH = call->out_shape.h, OW = call->out_shape.w;
+    if (OW < 2 * ROW_VECTOR && OH * OW <= SMALL_PLANE && (OH - 1) * s + k <= H &&
+        (OW - 1) * s + k <= W && (size_t)H * W <= INT32_MAX) {
+        int32_t first[SMALL_PLANE];
+        for (int o = 0; o < OH * OW; o++)
+            first[o] = o / OW * s * W + o % OW * s;
+        for (int64_t p = begin; p < end; p++) {
+            const size_t at = (size_t)p * OH * OW;
+            maxpool_small_plane(call->in + (size_t)p * H * W, W, k, first, OH * OW, call->out + at,
+                                call->aux ? (uint8_t *)call->aux + at : NULL);
+        }
+        return;
+    }
     for (int64_t p = begin; p < end; p++) {
         const float *in = call->in + (size_t)p * H * W;
         float *out = call->out + (size_t)p * OH * OW;

@@ -19,8 +19,10 @@ static void relu_backward_range(void *ctx, int64_t begin, int64_t end, int part)
     const layer_call *call = ctx;
     const float *out = call->out, *dout = call->dout;
     float *din = call->din;
-    for (int64_t i = begin; i < end; i++)
-        din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+    for (int64_t i = begin; i < end; i++) {
+        const float g = dout[i]; /* read unconditionally: a select vectorises, a branch would not */
+        din[i] = out[i] > 0.0f ? g : 0.0f;
+    }
 }
 
 static void relu_forward(const layer *l, const layer_call *call)

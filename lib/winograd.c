@@ -14,144 +14,48 @@
 #include "memory.h"
 #include "parallel.h"
 #include "simd.h"
+#include "winograd_transforms.h"
 
 #include <cblas.h>
+#include <stdint.h>
 #include <string.h>
 
 enum {
-    T = 6,                  /* input tile side */
-    OUT = 4,                /* output tile side */
-    XI = T * T,             /* positions in a transformed tile: one GEMM each */
-    LANES = 16,             /* tiles transformed together */
     TARGET_TILES = 96,      /* tiles (GEMM columns) per chunk: V and M stay in the caches */
     MIN_GROUP_CHANNELS = 16 /* fewer input channels per group: im2col + GEMM is faster */
 };
 
-/* Lavin & Gray's transforms for the interpolation points 0, 1, -1, 2, -2 and infinity,
- * Y = A^T [(G g G^T) * (B^T d B)] A, written out one axis at a time: each function maps n_in rows
- * of LANES floats (`is` floats apart) to n_out rows (`os` apart), one tile per lane. The adjoints
- * (the transposed matrices) carry the gradients back. */
-static inline void input_1d(const float *d, size_t is, float *r, size_t os) /* B^T */
-{
-    for (int l = 0; l < LANES; l++) {
-        const float d0 = d[l], d1 = d[is + l], d2 = d[2 * is + l], d3 = d[3 * is + l],
-                    d4 = d[4 * is + l], d5 = d[5 * is + l];
-        r[l] = 4.0f * d0 - 5.0f * d2 + d4;
-        r[os + l] = -4.0f * (d1 + d2) + d3 + d4;
-        r[2 * os + l] = 4.0f * (d1 - d2) - d3 + d4;
-        r[3 * os + l] = 2.0f * (d3 - d1) - d2 + d4;
-        r[4 * os + l] = 2.0f * (d1 - d3) - d2 + d4;
-        r[5 * os + l] = 4.0f * d1 - 5.0f * d3 + d5;
-    }
-}
-
-static inline void input_adjoint_1d(const float *v, size_t is, float *e, size_t os) /* B */
-{
-    for (int l = 0; l < LANES; l++) {
-        const float v0 = v[l], v1 = v[is + l], v2 = v[2 * is + l], v3 = v[3 * is + l],
-                    v4 = v[4 * is + l], v5 = v[5 * is + l];
-        e[l] = 4.0f * v0;
-        e[os + l] = 4.0f * (v2 - v1 + v5) + 2.0f * (v4 - v3);
-        e[2 * os + l] = -5.0f * v0 - 4.0f * (v1 + v2) - v3 - v4;
-        e[3 * os + l] = v1 - v2 + 2.0f * (v3 - v4) - 5.0f * v5;
-        e[4 * os + l] = v0 + v1 + v2 + v3 + v4;
-        e[5 * os + l] = v5;
-    }
-}
-
-static inline void output_1d(const float *m, size_t is, float *y, size_t os) /* A^T */
-{
-    for (int l = 0; l < LANES; l++) {
-        const float m0 = m[l], m1 = m[is + l], m2 = m[2 * is + l], m3 = m[3 * is + l],
-                    m4 = m[4 * is + l], m5 = m[5 * is + l];
-        const float s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-        y[l] = m0 + s12 + s34;
-        y[os + l] = d12 + 2.0f * d34;
-        y[2 * os + l] = s12 + 4.0f * s34;
-        y[3 * os + l] = d12 + 8.0f * d34 + m5;
-    }
-}
-
-static inline void output_adjoint_1d(const float *dy, size_t is, float *a, size_t os) /* A */
-{
-    for (int l = 0; l < LANES; l++) {
-        const float y0 = dy[l], y1 = dy[is + l], y2 = dy[2 * is + l], y3 = dy[3 * is + l];
-        const float even = y0 + y2, odd = y1 + y3, even4 = y0 + 4.0f * y2,
-                    odd2 = 2.0f * y1 + 8.0f * y3;
-        a[l] = y0;
-        a[os + l] = even + odd;
-        a[2 * os + l] = even - odd;
-        a[3 * os + l] = even4 + odd2;
-        a[4 * os + l] = even4 - odd2;
-        a[5 * os + l] = y3;
-    }
-}
-
-static inline void filter_1d(const float *g, size_t is, float *u, size_t os) /* G */
-{
-    for (int l = 0; l < LANES; l++) {
-        const float g0 = g[l], g1 = g[is + l], g2 = g[2 * is + l];
-        u[l] = 0.25f * g0;
-        u[os + l] = -(g0 + g1 + g2) / 6.0f;
-        u[2 * os + l] = -(g0 - g1 + g2) / 6.0f;
-        u[3 * os + l] = g0 / 24.0f + g1 / 12.0f + g2 / 6.0f;
-        u[4 * os + l] = g0 / 24.0f - g1 / 12.0f + g2 / 6.0f;
-        u[5 * os + l] = g2;
-    }
-}
-
-static inline void filter_adjoint_1d(const float *u, size_t is, float *h, size_t os) /* G^T */
-{
-    for (int l = 0; l < LANES; l++) {
-        const float u0 = u[l], u1 = u[is + l], u2 = u[2 * is + l], u3 = u[3 * is + l],
-                    u4 = u[4 * is + l], u5 = u[5 * is + l];
-        h[l] = 0.25f * u0 - (u1 + u2) / 6.0f + (u3 + u4) / 24.0f;
-        h[os + l] = (u2 - u1) / 6.0f + (u3 - u4) / 12.0f;
-        h[2 * os + l] = (u3 + u4 - u1 - u2) / 6.0f + u5;
-    }
-}
-
-typedef void (*transform_1d)(const float *in, size_t is, float *out, size_t os);
-
-/* out = X in X^T for LANES tiles: `in` is [n_in][n_in][LANES], `out` [n_out][n_out][LANES]. */
-static inline __attribute__((always_inline)) void transform(transform_1d along, int n_in, int n_out,
-                                                            const float *in, float *out)
-{
-    float tmp[T * T * LANES]; /* [n_out][n_in][LANES] */
-    for (int j = 0; j < n_in; j++)
-        along(in + j * LANES, (size_t)n_in * LANES, tmp + j * LANES, (size_t)n_in * LANES);
-    for (int r = 0; r < n_out; r++)
-        along(tmp + r * n_in * LANES, LANES, out + r * n_out * LANES, LANES);
-}
-
-#define INPUT input_1d, T, T
-#define INPUT_ADJ input_adjoint_1d, T, T
-#define OUTPUT output_1d, T, OUT
-#define OUTPUT_ADJ output_adjoint_1d, OUT, T
-#define FILTER filter_1d, 3, T
-#define FILTER_ADJ filter_adjoint_1d, T, 3
-
-bool winograd_applies(const layer *l)
-{
-    return l->conv.kernel == 3 && l->conv.stride == 1 &&
-           l->conv.in_channels / l->conv.groups >= MIN_GROUP_CHANNELS;
-}
-
+/* Larger kernels run as 3x3 convolutions of "phases" of the input: input channel c becomes A * A
+ * channels (c, a, b), phase (a, b) holding x[c][s y + a m][s x + b m] (y, x along the phase),
+ * and each k x k filter becomes A * A 3x3 filters, w[s i + a m][s j + b m] (zero past k):
+ *   - stride s > 1 with 2s < k <= 3s: the stride's A = s phases, m = 1. AlexNet's 11x11 stride-4
+ *     conv1 over 3 channels becomes a 3x3 convolution over 48 (3.2 times fewer multiplications
+ *     than direct, zeros included);
+ *   - stride 1 with k = 5 or 6: A = 2 blocks of 3x3 taps, m = 3, the input shifted by 0 and 3.
+ *     The 5x5 conv2 becomes a 3x3 convolution over 4 times the channels (2.8 times fewer).
+ * A 3x3 stride-1 layer is A = 1: its one phase is the input. The pad rows are part of x here. */
 typedef struct wino_dims {
-    int C, K, groups, Cg, Kg;
+    int s, kernel, in_c;      /* the layer's stride, kernel, input channels */
+    int A, step;              /* phases per axis, and their step */
+    int C, K, groups, Cg, Kg; /* of the 3x3 convolution: C = in_c A A */
     int H, W, pad, out_h, out_w;
-    int tiles_y, tiles_x, tiles;                 /* per image */
-    int Hp, Wp;                                  /* the padded copy of an image */
-    int chunk;                                   /* images per chunk */
-    size_t P;                                    /* tiles of a full chunk */
-    size_t u, padded, v, m, du, dbias, per_part; /* floats of each scratch area, rounded */
+    int tiles_y, tiles_x, tiles;                     /* per image */
+    int Hp, Wp;                                      /* the padded copy of an image's phases */
+    int chunk;                                       /* images per chunk */
+    size_t P;                                        /* tiles of a full chunk */
+    size_t u, w3, padded, v, m, du, dbias, per_part; /* floats of each scratch area, rounded */
 } wino_dims;
 
 static wino_dims wino_dims_of(const layer *l, shape in, shape out, int batch, int parts,
                               bool training)
 {
     wino_dims d;
-    d.C = l->conv.in_channels;
+    d.s = l->conv.stride;
+    d.kernel = l->conv.kernel;
+    d.A = d.s > 1 ? d.s : (d.kernel + 2) / 3;
+    d.step = d.s > 1 ? 1 : 3;
+    d.in_c = l->conv.in_channels;
+    d.C = d.in_c * d.A * d.A;
     d.K = l->conv.out_channels;
     d.groups = l->conv.groups;
     d.Cg = d.C / d.groups;
@@ -174,6 +78,7 @@ static wino_dims wino_dims_of(const layer *l, shape in, shape out, int batch, in
         d.chunk = 1;
     d.P = (size_t)d.chunk * d.tiles;
     d.u = memory_round_floats((size_t)XI * d.K * d.Cg);
+    d.w3 = d.A > 1 ? memory_round_floats((size_t)d.K * d.Cg * 9) : 0;
     d.padded = memory_round_floats((size_t)d.chunk * d.C * d.Hp * d.Wp);
     d.v = memory_round_floats((size_t)XI * d.C * d.P);
     d.m = memory_round_floats((size_t)XI * d.K * d.P);
@@ -183,11 +88,27 @@ static wino_dims wino_dims_of(const layer *l, shape in, shape out, int batch, in
     return d;
 }
 
+bool winograd_applies(const layer *l, shape in)
+{
+    const int s = l->conv.stride, k = l->conv.kernel;
+    const bool phases = s > 1 ? 2 * s < k && k <= 3 * s : k == 3 || k == 5 || k == 6;
+    const int A = s > 1 ? s : (k + 2) / 3;
+    if (!phases || l->conv.in_channels / l->conv.groups * A * A < MIN_GROUP_CHANNELS ||
+        in.h + 2 * l->conv.pad < k || in.w + 2 * l->conv.pad < k)
+        return false;
+    /* The transforms gather and scatter a chunk's tiles through int32 offsets. */
+    const shape out = {l->conv.out_channels, (in.h + 2 * l->conv.pad - k) / s + 1,
+                       (in.w + 2 * l->conv.pad - k) / s + 1};
+    const wino_dims d = wino_dims_of(l, in, out, INT32_MAX, 1, false);
+    return (size_t)d.chunk * d.C * d.Hp * d.Wp <= INT32_MAX &&
+           (size_t)d.chunk * d.K * d.out_h * d.out_w <= INT32_MAX;
+}
+
 size_t winograd_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,
                                bool training)
 {
     wino_dims d = wino_dims_of(l, in, out, batch, parts, training);
-    return d.u + (size_t)parts * d.per_part;
+    return d.u + d.w3 + (size_t)parts * d.per_part;
 }
 
 typedef struct wino_part {
@@ -199,7 +120,9 @@ typedef struct wino_job {
     const layer_call *call;
     wino_dims d;
     float *u;
-    int active; /* backward: parts that had images, and their gradients */
+    const float *weight; /* the 3x3 filters: the layer's, or its phases' (in w3) */
+    float *dweight;      /* their gradient: the layer's, or w3's area */
+    int active;          /* backward: parts that had images, and their gradients */
     const float *part_du[PARALLEL_MAX_PARTS];
     const float *part_dbias[PARALLEL_MAX_PARTS];
 } wino_job;
@@ -210,13 +133,20 @@ static wino_job wino_job_of(const layer *l, const layer_call *call)
     j.d =
         wino_dims_of(l, call->in_shape, call->out_shape, call->batch, call->parts, call->training);
     j.u = call->scratch;
+    j.weight = l->weight;
+    j.dweight = l->dweight;
+    if (j.d.A > 1) {
+        float *w3 = call->scratch + j.d.u;
+        j.weight = w3;
+        j.dweight = w3;
+    }
     return j;
 }
 
 static wino_part wino_part_of(const wino_job *j, int part)
 {
     wino_part s;
-    s.padded = j->call->scratch + j->d.u + (size_t)part * j->d.per_part;
+    s.padded = j->call->scratch + j->d.u + j->d.w3 + (size_t)part * j->d.per_part;
     s.v = s.padded + j->d.padded;
     s.m = s.v + j->d.v;
     s.du = s.m + j->d.m;
@@ -234,7 +164,7 @@ SIMD_CLONES static void filter_transform(void *ctx, int64_t begin, int64_t end, 
     for (int64_t q0 = begin; q0 < end; q0 += LANES) {
         const int n = end - q0 < LANES ? (int)(end - q0) : LANES;
         for (int l = 0; l < LANES; l++) {
-            const float *w = j->l->weight + (size_t)(q0 + (l < n ? l : n - 1)) * 9;
+            const float *w = j->weight + (size_t)(q0 + (l < n ? l : n - 1)) * 9;
             for (int i = 0; i < 9; i++)
                 g[i * LANES + l] = w[i];
         }
@@ -244,21 +174,47 @@ SIMD_CLONES static void filter_transform(void *ctx, int64_t begin, int64_t end, 
     }
 }
 
-/* Where lane l's tile starts in the padded chunk (channel 0), and, for tiles p0.. of the chunk,
- * the image and output position of each lane. Returns the number of real lanes. */
-static int lane_tiles(const wino_dims *d, size_t p0, size_t P, size_t offset[LANES],
-                      int image[LANES], int oy[LANES], int ox[LANES])
+/* Rows [0, rows) of `lanes` (LANES floats each, n of them real) to dst, `stride` floats apart:
+ * whole vectors when every lane is real, as nearly always. */
+static inline __attribute__((always_inline)) void store_lanes(const float *lanes, int rows, int n,
+                                                              float *dst, size_t stride)
 {
-    const int n = P - p0 < LANES ? (int)(P - p0) : LANES;
-    for (int l = 0; l < LANES; l++) {
-        const size_t p = p0 + (size_t)(l < n ? l : n - 1);
-        const int img = (int)(p / (size_t)d->tiles), t = (int)(p % (size_t)d->tiles);
-        image[l] = img;
-        oy[l] = t / d->tiles_x * OUT;
-        ox[l] = t % d->tiles_x * OUT;
-        offset[l] = (size_t)img * d->C * d->Hp * d->Wp + (size_t)oy[l] * d->Wp + (size_t)ox[l];
+    for (int r = 0; r < rows; r++) {
+        float *to = dst + (size_t)r * stride;
+        const float *from = lanes + r * LANES;
+        if (n == LANES)
+            for (int l = 0; l < LANES; l++)
+                to[l] = from[l];
+        else
+            for (int l = 0; l < n; l++)
+                to[l] = from[l];
     }
-    return n;
+}
+
+/* Tiles p0.. of a chunk, one per lane: where each starts in the padded chunk (channel 0) and in
+ * the chunk's output (channel 0), and how many of its rows and columns are inside the output
+ * (none for the lanes past the chunk's last tile). Within one row or column of a tile, the lanes
+ * touch distinct elements, so the loops over lanes below are gathers and scatters without
+ * conflicts (`ivdep`): tiles overlap only at different positions of their windows. */
+typedef struct lane_tiles {
+    int n;                               /* real lanes */
+    int32_t in_at[LANES], out_at[LANES]; /* see winograd_applies */
+    int rows[LANES], cols[LANES];
+} lane_tiles;
+
+static void lane_tiles_of(const wino_dims *d, size_t p0, size_t P, lane_tiles *t)
+{
+    const size_t out_size = (size_t)d->K * d->out_h * d->out_w;
+    t->n = P - p0 < LANES ? (int)(P - p0) : LANES;
+    for (int l = 0; l < LANES; l++) {
+        const size_t p = p0 + (size_t)(l < t->n ? l : t->n - 1);
+        const int img = (int)(p / (size_t)d->tiles), tile = (int)(p % (size_t)d->tiles);
+        const int oy = tile / d->tiles_x * OUT, ox = tile % d->tiles_x * OUT;
+        t->in_at[l] = (int32_t)((size_t)img * d->C * d->Hp * d->Wp + (size_t)oy * d->Wp + ox);
+        t->out_at[l] = (int32_t)((size_t)img * out_size + (size_t)oy * d->out_w + ox);
+        t->rows[l] = l >= t->n ? 0 : d->out_h - oy < OUT ? d->out_h - oy : OUT;
+        t->cols[l] = l >= t->n ? 0 : d->out_w - ox < OUT ? d->out_w - ox : OUT;
+    }
 }
 
 /* Images per chunk for a part's range: at most `chunk`, and as equal as they go, so that no GEMM
@@ -269,36 +225,130 @@ static int64_t even_chunk(int64_t begin, int64_t end, int chunk)
     return chunks > 0 ? (end - begin + chunks - 1) / chunks : 1;
 }
 
-/* Copies `count` images into the part's padded buffer: the zero border, the image at (pad, pad). */
+/* Along one axis (input `size`, output `out`), the rows of phase a taken from the input: phase
+ * rows [y0, y0 + count) are input rows first, first + s, ... Rows outside the input stay zero, and
+ * so do rows past what the phase's taps reach (at most out + 2 rows) and past the last window
+ * (reached only by the zeros the phases' filters are padded with). */
+typedef struct phase_span {
+    int y0, first, count;
+} phase_span;
+
+static phase_span phase_span_of(const wino_dims *d, int a, int size, int out)
+{
+    const int s = d->s, start = a * d->step - d->pad; /* the input row of phase row 0 */
+    int end = s * (out + 1) + a * d->step - d->pad;   /* of phase row out + 1 */
+    const int last = s * (out - 1) + d->kernel - 1 - d->pad;
+    end = end < last ? end : last;
+    end = end < size - 1 ? end : size - 1;
+    phase_span p;
+    p.y0 = start < 0 ? (-start + s - 1) / s : 0;
+    p.first = start + s * p.y0;
+    p.count = p.first > end ? 0 : (end - p.first) / s + 1;
+    return p;
+}
+
+/* Copies `count` images into the part's padded buffer as their phases (for a 3x3 stride-1 layer,
+ * each image with its zero border), with zeros right and below for the last tiles. */
 static void pad_chunk(const wino_dims *d, const float *images, int count, float *padded)
 {
     const size_t plane = (size_t)d->Hp * d->Wp;
+    const int s = d->s, A = d->A;
     memset(padded, 0, sizeof(float) * (size_t)count * d->C * plane);
-    for (size_t c = 0; c < (size_t)count * d->C; c++)
-        for (int y = 0; y < d->H; y++)
-            memcpy(padded + c * plane + (size_t)(y + d->pad) * d->Wp + d->pad,
-                   images + (c * d->H + y) * d->W, sizeof(float) * d->W);
+    for (int a = 0; a < A; a++) {
+        const phase_span py = phase_span_of(d, a, d->H, d->out_h);
+        for (int b = 0; b < A; b++) {
+            const phase_span px = phase_span_of(d, b, d->W, d->out_w);
+            for (size_t c = 0; c < (size_t)count * d->in_c; c++) { /* (image, channel) */
+                float *phase = padded + ((c * A + a) * A + b) * plane;
+                for (int y = 0; y < py.count; y++) {
+                    const float *row = images + (c * d->H + py.first + s * y) * d->W + px.first;
+                    float *to = phase + (size_t)(py.y0 + y) * d->Wp + px.y0;
+                    if (s == 1)
+                        memcpy(to, row, sizeof(float) * px.count);
+                    else
+                        for (int x = 0; x < px.count; x++)
+                            to[x] = row[s * x];
+                }
+            }
+        }
+    }
+}
+
+/* The adjoint of pad_chunk: din of the chunk's images, the sum of their phases' gradients. */
+static void unpad_chunk(const wino_dims *d, const float *padded, int count, float *din)
+{
+    const size_t plane = (size_t)d->Hp * d->Wp;
+    const int s = d->s, A = d->A;
+    memset(din, 0, sizeof(float) * (size_t)count * d->in_c * d->H * d->W);
+    for (int a = 0; a < A; a++) {
+        const phase_span py = phase_span_of(d, a, d->H, d->out_h);
+        for (int b = 0; b < A; b++) {
+            const phase_span px = phase_span_of(d, b, d->W, d->out_w);
+            for (size_t c = 0; c < (size_t)count * d->in_c; c++) {
+                const float *phase = padded + ((c * A + a) * A + b) * plane;
+                for (int y = 0; y < py.count; y++) {
+                    float *row = din + (c * d->H + py.first + s * y) * d->W + px.first;
+                    const float *from = phase + (size_t)(py.y0 + y) * d->Wp + px.y0;
+                    for (int x = 0; x < px.count; x++)
+                        row[s * x] += from[x];
+                }
+            }
+        }
+    }
+}
+
+/* The phases' 3x3 filters from the layer's k x k ones (zero past k), and back for gradients:
+ * phase filter f = ((out channel, in channel) c, a, b), tap (i, j) is w[c][s i + a m][s j + b m].
+ */
+static void phase_filters(const wino_job *j, float *w3)
+{
+    const wino_dims *d = &j->d;
+    const int s = d->s, m = d->step, A = d->A, k = d->kernel;
+    for (int f = 0; f < d->K * d->Cg; f++) {
+        const int b = f % A, a = f / A % A, c = f / (A * A);
+        for (int i = 0; i < 3; i++)
+            for (int jj = 0; jj < 3; jj++) {
+                const int ky = s * i + a * m, kx = s * jj + b * m;
+                w3[(size_t)f * 9 + i * 3 + jj] =
+                    ky < k && kx < k ? j->l->weight[((size_t)c * k + ky) * k + kx] : 0.0f;
+            }
+    }
+}
+
+static void phase_filters_adjoint(const wino_job *j, const float *dw3)
+{
+    const wino_dims *d = &j->d;
+    const int s = d->s, m = d->step, A = d->A, k = d->kernel;
+    for (int f = 0; f < d->K * d->Cg; f++) {
+        const int b = f % A, a = f / A % A, c = f / (A * A);
+        for (int i = 0; i < 3; i++)
+            for (int jj = 0; jj < 3; jj++) {
+                const int ky = s * i + a * m, kx = s * jj + b * m;
+                if (ky < k && kx < k) /* every tap is one phase's (i, j) */
+                    j->l->dweight[((size_t)c * k + ky) * k + kx] = dw3[(size_t)f * 9 + i * 3 + jj];
+            }
+    }
 }
 
 /* V = B^T d B for every tile of the chunk and every channel. */
 SIMD_CLONES static void input_transform(const wino_dims *d, const float *padded, size_t P, float *v)
 {
     const size_t plane = (size_t)d->Hp * d->Wp;
-    size_t offset[LANES];
-    int image[LANES], oy[LANES], ox[LANES];
+    lane_tiles t;
     float tile[XI * LANES], out[XI * LANES];
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
-        const int n = lane_tiles(d, p0, P, offset, image, oy, ox);
+        lane_tiles_of(d, p0, P, &t);
         for (int c = 0; c < d->C; c++) {
-            for (int l = 0; l < LANES; l++) {
-                const float *src = padded + offset[l] + (size_t)c * plane;
-                for (int i = 0; i < T; i++)
-                    for (int k = 0; k < T; k++)
-                        tile[(i * T + k) * LANES + l] = src[(size_t)i * d->Wp + k];
-            }
+            const float *src = padded + (size_t)c * plane;
+            for (int i = 0; i < T; i++)
+                for (int k = 0; k < T; k++) {
+                    const float *at = src + (size_t)i * d->Wp + k;
+#pragma GCC unroll 1
+                    for (int l = 0; l < LANES; l++)
+                        tile[(i * T + k) * LANES + l] = at[t.in_at[l]];
+                }
             transform(INPUT, tile, out);
-            for (int xi = 0; xi < XI; xi++)
-                memcpy(v + ((size_t)xi * d->C + c) * P + p0, out + xi * LANES, sizeof(float) * n);
+            store_lanes(out, XI, t.n, v + (size_t)c * P + p0, (size_t)d->C * P);
         }
     }
 }
@@ -307,30 +357,30 @@ SIMD_CLONES static void input_transform(const wino_dims *d, const float *padded,
 SIMD_CLONES static void output_transform(const wino_job *j, const float *m, size_t P, int64_t n0)
 {
     const wino_dims *d = &j->d;
-    const size_t out_size = (size_t)d->K * d->out_h * d->out_w;
-    size_t offset[LANES];
-    int image[LANES], oy[LANES], ox[LANES];
+    const size_t out_plane = (size_t)d->out_h * d->out_w, out_size = (size_t)d->K * out_plane;
+    lane_tiles t;
     float prod[XI * LANES], y[OUT * OUT * LANES];
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
-        const int n = lane_tiles(d, p0, P, offset, image, oy, ox);
+        lane_tiles_of(d, p0, P, &t);
         for (int k = 0; k < d->K; k++) {
             for (int xi = 0; xi < XI; xi++) {
                 const float *src = m + ((size_t)xi * d->K + k) * P + p0;
                 for (int l = 0; l < LANES; l++)
-                    prod[xi * LANES + l] = l < n ? src[l] : 0.0f;
+                    prod[xi * LANES + l] = l < t.n ? src[l] : 0.0f;
             }
             transform(OUTPUT, prod, y);
             const float bias = j->l->bias[k];
-            for (int l = 0; l < n; l++) {
-                float *o = j->call->out + (size_t)(n0 + image[l]) * out_size +
-                           (size_t)k * d->out_h * d->out_w;
-                const int rows = d->out_h - oy[l] < OUT ? d->out_h - oy[l] : OUT;
-                const int cols = d->out_w - ox[l] < OUT ? d->out_w - ox[l] : OUT;
-                for (int i = 0; i < rows; i++)
-                    for (int c = 0; c < cols; c++)
-                        o[(size_t)(oy[l] + i) * d->out_w + ox[l] + c] =
-                            y[(i * OUT + c) * LANES + l] + bias;
-            }
+            float *o = j->call->out + (size_t)n0 * out_size + (size_t)k * out_plane;
+            for (int i = 0; i < OUT; i++)
+                for (int c = 0; c < OUT; c++) {
+                    float *at = o + (size_t)i * d->out_w + c;
+                    const float *from = y + (i * OUT + c) * LANES;
+#pragma GCC ivdep
+#pragma GCC unroll 1
+                    for (int l = 0; l < LANES; l++)
+                        if (i < t.rows[l] && c < t.cols[l])
+                            at[t.out_at[l]] = from[l] + bias;
+                }
         }
     }
 }
@@ -351,7 +401,7 @@ static void forward_images(void *ctx, int64_t begin, int64_t end, int part)
     const wino_job *j = ctx;
     const wino_dims *d = &j->d;
     wino_part s = wino_part_of(j, part);
-    const size_t in_size = (size_t)d->C * d->H * d->W;
+    const size_t in_size = (size_t)d->in_c * d->H * d->W;
     const int64_t step = even_chunk(begin, end, d->chunk);
     for (int64_t n0 = begin; n0 < end; n0 += step) {
         const int count = (int)(end - n0 < step ? end - n0 : step);
@@ -366,6 +416,8 @@ static void forward_images(void *ctx, int64_t begin, int64_t end, int part)
 void winograd_forward(const layer *l, const layer_call *call)
 {
     wino_job j = wino_job_of(l, call);
+    if (j.d.A > 1)
+        phase_filters(&j, (float *)j.weight);
     parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_transform, &j);
     parallel_run(call->parts, call->batch, forward_images, &j);
 }
@@ -373,26 +425,25 @@ void winograd_forward(const layer *l, const layer_call *call)
 /* dM = A dY A^T for every tile of the chunk and every output channel (zero beyond the output). */
 SIMD_CLONES static void output_adjoint(const wino_dims *d, const float *dout, size_t P, float *dm)
 {
-    const size_t out_plane = (size_t)d->out_h * d->out_w, out_size = (size_t)d->K * out_plane;
-    size_t offset[LANES];
-    int image[LANES], oy[LANES], ox[LANES];
+    const size_t out_plane = (size_t)d->out_h * d->out_w;
+    lane_tiles t;
     float dy[OUT * OUT * LANES], out[XI * LANES];
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
-        const int n = lane_tiles(d, p0, P, offset, image, oy, ox);
+        lane_tiles_of(d, p0, P, &t);
         for (int k = 0; k < d->K; k++) {
-            for (int l = 0; l < LANES; l++) {
-                const float *src = dout + (size_t)image[l] * out_size + (size_t)k * out_plane;
-                for (int i = 0; i < OUT; i++)
-                    for (int c = 0; c < OUT; c++) {
-                        const int y = oy[l] + i, x = ox[l] + c;
-                        dy[(i * OUT + c) * LANES + l] = l < n && y < d->out_h && x < d->out_w
-                                                            ? src[(size_t)y * d->out_w + x]
-                                                            : 0.0f;
+            const float *src = dout + (size_t)k * out_plane;
+            for (int i = 0; i < OUT; i++)
+                for (int c = 0; c < OUT; c++) {
+                    const int32_t at = i * d->out_w + c;
+#pragma GCC unroll 1
+                    for (int l = 0; l < LANES; l++) { /* outside the output: read 0, use 0 */
+                        const bool inside = i < t.rows[l] && c < t.cols[l];
+                        const float v = src[inside ? t.out_at[l] + at : 0];
+                        dy[(i * OUT + c) * LANES + l] = inside ? v : 0.0f;
                     }
-            }
+                }
             transform(OUTPUT_ADJ, dy, out);
-            for (int xi = 0; xi < XI; xi++)
-                memcpy(dm + ((size_t)xi * d->K + k) * P + p0, out + xi * LANES, sizeof(float) * n);
+            store_lanes(out, XI, t.n, dm + (size_t)k * P + p0, (size_t)d->K * P);
         }
     }
 }
@@ -402,32 +453,30 @@ SIMD_CLONES static void input_adjoint(const wino_dims *d, const float *dv, size_
                                       float *padded, float *din)
 {
     const size_t plane = (size_t)d->Hp * d->Wp;
-    size_t offset[LANES];
-    int image[LANES], oy[LANES], ox[LANES];
+    lane_tiles t;
     float grad[XI * LANES], tile[XI * LANES];
     memset(padded, 0, sizeof(float) * (size_t)count * d->C * plane);
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
-        const int n = lane_tiles(d, p0, P, offset, image, oy, ox);
+        lane_tiles_of(d, p0, P, &t);
         for (int c = 0; c < d->C; c++) {
             for (int xi = 0; xi < XI; xi++) {
                 const float *src = dv + ((size_t)xi * d->C + c) * P + p0;
                 for (int l = 0; l < LANES; l++)
-                    grad[xi * LANES + l] = l < n ? src[l] : 0.0f;
+                    grad[xi * LANES + l] = l < t.n ? src[l] : 0.0f;
             }
             transform(INPUT_ADJ, grad, tile);
-            for (int l = 0; l < n; l++) { /* in lane order: neighbouring tiles overlap */
-                float *dst = padded + offset[l] + (size_t)c * plane;
-                for (int i = 0; i < T; i++)
-                    for (int k = 0; k < T; k++)
-                        dst[(size_t)i * d->Wp + k] += tile[(i * T + k) * LANES + l];
-            }
+            float *dst = padded + (size_t)c * plane;
+            for (int i = 0; i < T; i++)
+                for (int k = 0; k < T; k++) {
+                    float *at = dst + (size_t)i * d->Wp + k;
+                    const float *from = tile + (i * T + k) * LANES;
+#pragma GCC ivdep
+                    for (int l = 0; l < t.n; l++)
+                        at[t.in_at[l]] += from[l];
+                }
         }
     }
-    for (size_t c = 0; c < (size_t)count * d->C; c++)
-        for (int y = 0; y < d->H; y++)
-            memcpy(din + (c * d->H + y) * d->W,
-                   padded + c * plane + (size_t)(y + d->pad) * d->Wp + d->pad,
-                   sizeof(float) * d->W);
+    unpad_chunk(d, padded, count, din);
 }
 
 static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
@@ -436,7 +485,7 @@ static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
     const wino_dims *d = &j->d;
     const layer_call *call = j->call;
     wino_part s = wino_part_of(j, part);
-    const size_t in_size = (size_t)d->C * d->H * d->W;
+    const size_t in_size = (size_t)d->in_c * d->H * d->W;
     const size_t out_plane = (size_t)d->out_h * d->out_w, out_size = (size_t)d->K * out_plane;
     bool first = true;
     const int64_t step = even_chunk(begin, end, d->chunk);
@@ -482,25 +531,30 @@ SIMD_CLONES static void filter_adjoint(void *ctx, int64_t begin, int64_t end, in
     float du[XI * LANES], g[9 * LANES];
     for (int64_t q0 = begin; q0 < end; q0 += LANES) {
         const int n = end - q0 < LANES ? (int)(end - q0) : LANES;
-        for (int xi = 0; xi < XI; xi++)
-            for (int l = 0; l < LANES; l++) {
-                float sum = 0.0f;
-                for (int p = 0; l < n && p < j->active; p++)
-                    sum += j->part_du[p][(size_t)xi * filters + (size_t)q0 + l];
-                du[xi * LANES + l] = sum;
-            }
+        for (int xi = 0; xi < XI; xi++) {
+            float *sum = du + xi * LANES;
+            const size_t at = (size_t)xi * filters + (size_t)q0;
+            for (int l = 0; l < LANES; l++)
+                sum[l] = 0.0f;
+            for (int p = 0; p < j->active; p++)
+                for (int l = 0; l < n; l++)
+                    sum[l] += j->part_du[p][at + l];
+        }
         transform(FILTER_ADJ, du, g);
         for (int l = 0; l < n; l++)
             for (int i = 0; i < 9; i++)
-                j->l->dweight[(size_t)(q0 + l) * 9 + i] = g[i * LANES + l];
+                j->dweight[(size_t)(q0 + l) * 9 + i] = g[i * LANES + l];
     }
 }
 
 void winograd_backward(const layer *l, const layer_call *call)
 {
     wino_job j = wino_job_of(l, call);
-    if (call->din)
+    if (call->din) {
+        if (j.d.A > 1)
+            phase_filters(&j, (float *)j.weight);
         parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_transform, &j);
+    }
     parallel_run(call->parts, call->batch, backward_images, &j);
     for (int p = 0; p < call->parts; p++) {
         int64_t begin, end;
@@ -513,6 +567,8 @@ void winograd_backward(const layer *l, const layer_call *call)
         j.active++;
     }
     parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_adjoint, &j);
+    if (j.d.A > 1) /* U is made: the phases' filters' area now holds their gradient */
+        phase_filters_adjoint(&j, j.dweight);
     for (int k = 0; k < j.d.K; k++) {
         float sum = 0.0f;
         for (int p = 0; p < j.active; p++)

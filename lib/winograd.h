@@ -10,9 +10,10 @@
 
 #include "layer.h"
 
-/* Whether a convolution is one Winograd computes, and computes faster: a 3x3 kernel, stride 1,
- * and enough input channels per group for the per-tile GEMMs to be efficient. */
-bool winograd_applies(const layer *l);
+/* Whether a convolution of inputs shaped `in` is one Winograd computes, and computes faster: a
+ * 3x3 kernel, stride 1, and enough input channels per group for the per-tile GEMMs to be
+ * efficient (and images small enough for 32-bit offsets within a chunk). */
+bool winograd_applies(const layer *l, shape in);
 
 /* Scratch floats for a call of up to `batch` images split into `parts`. */
 size_t winograd_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,

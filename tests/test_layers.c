@@ -170,26 +170,35 @@ static void make_maxpool(harness *h)
     h->l.pool.stride = 2;
 }
 
-START_TEST(maxpool_takes_window_maximum_and_routes_gradient)
+/* Each output is its window's maximum, and gradients go to it. Small planes are pooled as a whole,
+ * planes with rows of 32 outputs and more row by row: both are checked. */
+static void check_maxpool(int H, int W)
 {
     harness h;
     make_maxpool(&h);
-    harness_setup(&h, (shape){2, 9, 8}, 3, 2);
-    ck_assert_int_eq(h.out.h, 4);
-    ck_assert_int_eq(h.out.w, 3);
+    harness_setup(&h, (shape){2, H, W}, 3, 2);
+    const int OH = (H - 3) / 2 + 1, OW = (W - 3) / 2 + 1;
+    ck_assert_int_eq(h.out.h, OH);
+    ck_assert_int_eq(h.out.w, OW);
     fill_separated(h.x, h.in_count, 7, 0.05f);
     harness_forward(&h);
     for (int p = 0; p < 6; p++)
-        for (int oy = 0; oy < 4; oy++)
-            for (int ox = 0; ox < 3; ox++) {
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
                 float best = -INFINITY;
                 for (int i = 0; i < 3; i++)
                     for (int j = 0; j < 3; j++)
-                        best = fmaxf(best, h.x[p * 72 + (oy * 2 + i) * 8 + ox * 2 + j]);
-                ck_assert_float_eq(h.y[p * 12 + oy * 3 + ox], best);
+                        best = fmaxf(best, h.x[(p * H + oy * 2 + i) * W + ox * 2 + j]);
+                ck_assert_float_eq(h.y[(p * OH + oy) * OW + ox], best);
             }
     harness_check_all(&h, 1e-2f);
     harness_free(&h);
+}
+
+START_TEST(maxpool_takes_window_maximum_and_routes_gradient)
+{
+    check_maxpool(9, 8);  /* 4 x 3 outputs */
+    check_maxpool(7, 71); /* 3 x 35 */
 }
 END_TEST
 

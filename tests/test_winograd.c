@@ -58,15 +58,24 @@ START_TEST(tile_error_is_bounded_by_the_tile_over_a_wide_dynamic_range)
 END_TEST
 
 typedef struct wino_case {
-    int in_c, out_c, pad, groups, h, w, batch, parts;
+    int in_c, out_c, kernel, stride, pad, groups, h, w, batch, parts;
 } wino_case;
 
 static const wino_case CASES[] = {
-    {16, 8, 1, 1, 7, 7, 3, 2},    /* 7x7 output: partial tiles right and below       */
-    {32, 12, 1, 2, 13, 13, 2, 1}, /* groups; AlexNet's 13x13 maps                     */
-    {16, 5, 0, 1, 9, 6, 5, 3},    /* no padding, a non-square 7x4 output, three parts */
-    {16, 4, 2, 1, 7, 7, 1, 2},    /* wider padding; a batch smaller than the parts     */
-    {16, 4, 1, 1, 28, 28, 9, 2},  /* several chunks in each part                      */
+    {16, 8, 3, 1, 1, 1, 7, 7, 3, 2},    /* 7x7 output: partial tiles right and below       */
+    {32, 12, 3, 1, 1, 2, 13, 13, 2, 1}, /* groups; AlexNet's 13x13 maps                     */
+    {16, 5, 3, 1, 0, 1, 9, 6, 5, 3},    /* no padding, a non-square 7x4 output, three parts */
+    {16, 4, 3, 1, 2, 1, 7, 7, 1, 2},    /* wider padding; a batch smaller than the parts     */
+    {16, 4, 3, 1, 1, 1, 28, 28, 9, 2},  /* several chunks in each part                      */
+    /* Strided layers, as 3x3 convolutions of their input's phases: */
+    {3, 16, 11, 4, 2, 1, 35, 35, 2, 2}, /* torchvision's conv1 (11x11 / 4, padding 2)         */
+    {3, 8, 11, 4, 0, 1, 27, 30, 3, 2},  /* the paper's (no padding); columns past the last
+                                           window, which get no gradient                     */
+    {8, 6, 5, 2, 1, 2, 15, 12, 2, 1},   /* 5x5 / 2 with groups: filters padded to 6x6         */
+    /* 5x5 and 6x6 at stride 1, as four 3x3 convolutions of shifted inputs: */
+    {8, 12, 5, 1, 2, 2, 13, 13, 3, 2}, /* AlexNet's grouped conv2 on 13x13 maps               */
+    {4, 6, 6, 1, 1, 1, 11, 9, 2, 2},   /* 6x6, no tap padded                                 */
+    {4, 5, 5, 1, 0, 1, 8, 12, 1, 1},   /* no padding: a 4x8 output                           */
 };
 
 /* The gradients of J = sum r * out by direct convolution, in double, with the sums of the
@@ -75,7 +84,8 @@ static void reference_backward(const harness *h, double *dx, double *dx_terms, d
                                double *dw_terms)
 {
     const layer *l = &h->l;
-    const int G = l->conv.groups, Cg = h->in.c / G, Mg = h->out.c / G, p = l->conv.pad;
+    const int G = l->conv.groups, Cg = h->in.c / G, Mg = h->out.c / G, p = l->conv.pad,
+              k = l->conv.kernel, s = l->conv.stride;
     memset(dx, 0, sizeof(double) * h->in_count);
     memset(dx_terms, 0, sizeof(double) * h->in_count);
     memset(dw, 0, sizeof(double) * h->w_count);
@@ -88,15 +98,15 @@ static void reference_backward(const harness *h, double *dx, double *dx_terms, d
                         h->r[((size_t)(n * h->out.c + m) * h->out.h + oy) * h->out.w + ox];
                     const int g = m / Mg;
                     for (int c = 0; c < Cg; c++)
-                        for (int i = 0; i < 3; i++)
-                            for (int j = 0; j < 3; j++) {
-                                const int iy = oy - p + i, ix = ox - p + j;
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                const int iy = oy * s - p + i, ix = ox * s - p + j;
                                 if (iy < 0 || iy >= h->in.h || ix < 0 || ix >= h->in.w)
                                     continue;
                                 const size_t xi =
                                     ((size_t)(n * h->in.c + g * Cg + c) * h->in.h + iy) * h->in.w +
                                     ix;
-                                const size_t wi = (size_t)((m * Cg + c) * 3 + i) * 3 + j;
+                                const size_t wi = (size_t)((m * Cg + c) * k + i) * k + j;
                                 dx[xi] += r * h->w[wi];
                                 dx_terms[xi] += fabs(r * h->w[wi]);
                                 dw[wi] += r * h->x[xi];
@@ -142,15 +152,15 @@ static void assert_within_terms(const float *got, const double *want, const doub
 static void check_case(const wino_case *c, double decades)
 {
     harness h;
-    make_conv(&h, c->in_c, c->out_c, 3, 1, c->pad, c->groups);
-    ck_assert(winograd_applies(&h.l));
+    make_conv(&h, c->in_c, c->out_c, c->kernel, c->stride, c->pad, c->groups);
+    ck_assert(winograd_applies(&h.l, (shape){c->in_c, c->h, c->w}));
     harness_setup(&h, (shape){c->in_c, c->h, c->w}, c->batch, c->parts);
     if (decades > 0) { /* each channel (and filter) at its own scale */
         const size_t in_plane = (size_t)h.in.h * h.in.w, out_plane = (size_t)h.out.h * h.out.w;
         for (size_t i = 0; i < h.in_count; i++)
             h.x[i] *= fabsf(wide(1, i / in_plane % (size_t)h.in.c, decades));
         for (size_t i = 0; i < h.w_count; i++)
-            h.w[i] *= fabsf(wide(2, i / 9, decades));
+            h.w[i] *= fabsf(wide(2, i / (size_t)(c->kernel * c->kernel), decades));
         for (size_t i = 0; i < h.out_count; i++)
             h.r[i] *= fabsf(wide(3, i / out_plane % (size_t)h.out.c, decades));
     }
@@ -246,16 +256,47 @@ END_TEST
 START_TEST(applies_only_to_3x3_stride_1_with_enough_channels)
 {
     harness h;
+    const shape small = {32, 13, 13};
     make_conv(&h, 16, 8, 3, 1, 1, 1);
-    ck_assert(winograd_applies(&h.l));
+    ck_assert(winograd_applies(&h.l, (shape){16, 13, 13}));
     make_conv(&h, 8, 8, 3, 1, 1, 1);
-    ck_assert(!winograd_applies(&h.l));
+    ck_assert(!winograd_applies(&h.l, (shape){8, 13, 13}));
     make_conv(&h, 32, 8, 3, 1, 1, 2);
-    ck_assert(winograd_applies(&h.l));
+    ck_assert(winograd_applies(&h.l, small));
     make_conv(&h, 32, 8, 3, 2, 1, 1);
-    ck_assert(!winograd_applies(&h.l));
+    ck_assert(!winograd_applies(&h.l, small));
+    /* 5x5 and 6x6 at stride 1, as 2x2 blocks of 3x3 taps (4x4 would gain nothing, 7x7 needs 3x3
+     * blocks). */
     make_conv(&h, 32, 8, 5, 1, 2, 1);
-    ck_assert(!winograd_applies(&h.l));
+    ck_assert(winograd_applies(&h.l, small));
+    make_conv(&h, 4, 8, 6, 1, 2, 1);
+    ck_assert(winograd_applies(&h.l, (shape){4, 13, 13}));
+    make_conv(&h, 2, 8, 5, 1, 2, 1);
+    ck_assert(!winograd_applies(&h.l, (shape){2, 13, 13})); /* 8 phase channels */
+    make_conv(&h, 32, 8, 4, 1, 2, 1);
+    ck_assert(!winograd_applies(&h.l, small));
+    make_conv(&h, 32, 8, 7, 1, 3, 1);
+    ck_assert(!winograd_applies(&h.l, small));
+    /* Strided layers whose kernel spans three strides (2s < k <= 3s), with enough channels in
+     * their phases. */
+    make_conv(&h, 3, 64, 11, 4, 2, 1);
+    ck_assert(winograd_applies(&h.l, (shape){3, 224, 224}));
+    make_conv(&h, 1, 8, 11, 4, 0, 1);
+    ck_assert(winograd_applies(&h.l, (shape){1, 64, 64}));
+    make_conv(&h, 4, 8, 5, 2, 1, 1);
+    ck_assert(winograd_applies(&h.l, (shape){4, 15, 15}));
+    make_conv(&h, 3, 8, 5, 2, 1, 1);
+    ck_assert(!winograd_applies(&h.l, (shape){3, 15, 15})); /* 12 phase channels */
+    make_conv(&h, 3, 8, 7, 2, 1, 1);
+    ck_assert(!winograd_applies(&h.l, (shape){3, 15, 15})); /* 7 > 3 * 2 */
+    make_conv(&h, 3, 8, 8, 4, 0, 1);
+    ck_assert(!winograd_applies(&h.l, (shape){3, 15, 15})); /* 8 <= 2 * 4 */
+    make_conv(&h, 3, 8, 11, 4, 0, 1);
+    ck_assert(!winograd_applies(&h.l, (shape){3, 10, 10})); /* smaller than the kernel */
+    /* A chunk's offsets are 32-bit: an image of 2^31 floats and more takes im2col. */
+    make_conv(&h, 32, 8, 3, 1, 1, 1);
+    ck_assert(winograd_applies(&h.l, (shape){32, 8000, 8000}));
+    ck_assert(!winograd_applies(&h.l, (shape){32, 8200, 8200}));
 }
 END_TEST
 

@@ -1,11 +1,12 @@
-/* Winograd F(4x4, 3x3) convolution (see winograd.h).
+/* Winograd convolution, F(4x4, 3x3) or F(3x3, 3x3) (see winograd.h).
  *
  * Tiles are numbered across a chunk of images (p = image * tiles + tile row * tiles across + tile
  * column), and every transform works on LANES tiles at once, one lane per tile, so that the
- * small matrix products vectorise over the lanes. Transformed data is laid out for the GEMMs:
- *   U [36][K][C / groups]   the filters (shared by all parts, made once per call),
- *   V [36][C][P]            a chunk's input tiles,
- *   M [36][K][P]            their products, turned into the output by the output transform.
+ * small matrix products vectorise over the lanes. Transformed data is laid out for the GEMMs,
+ * one per position xi of a transformed tile (36 for F(4x4, 3x3), 25 for F(3x3, 3x3)):
+ *   U [XI][K][C / groups]   the filters (shared by all parts, made once per call),
+ *   V [XI][C][P]            a chunk's input tiles,
+ *   M [XI][K][P]            their products, turned into the output by the output transform.
  * Each part takes a range of images, as conv.c's image path does; backward sums the parts' filter
  * gradients in part order. Input tiles are read from a copy of the chunk with its zero border
  * (and enough zeros right and below for the last, partial tile), so no read is bounds-checked. */
@@ -14,6 +15,7 @@
 #include "memory.h"
 #include "parallel.h"
 #include "simd.h"
+#include "winograd_plan.h"
 #include "winograd_transforms.h"
 
 #include <cblas.h>
@@ -24,27 +26,6 @@ enum {
     TARGET_TILES = 96,      /* tiles (GEMM columns) per chunk: V and M stay in the caches */
     MIN_GROUP_CHANNELS = 16 /* fewer input channels per group: im2col + GEMM is faster */
 };
-
-/* Larger kernels run as 3x3 convolutions of "phases" of the input: input channel c becomes A * A
- * channels (c, a, b), phase (a, b) holding x[c][s y + a m][s x + b m] (y, x along the phase),
- * and each k x k filter becomes A * A 3x3 filters, w[s i + a m][s j + b m] (zero past k):
- *   - stride s > 1 with 2s < k <= 3s: the stride's A = s phases, m = 1. AlexNet's 11x11 stride-4
- *     conv1 over 3 channels becomes a 3x3 convolution over 48 (3.2 times fewer multiplications
- *     than direct, zeros included);
- *   - stride 1 with k = 5 or 6: A = 2 blocks of 3x3 taps, m = 3, the input shifted by 0 and 3.
- *     The 5x5 conv2 becomes a 3x3 convolution over 4 times the channels (2.8 times fewer).
- * A 3x3 stride-1 layer is A = 1: its one phase is the input. The pad rows are part of x here. */
-typedef struct wino_dims {
-    int s, kernel, in_c;      /* the layer's stride, kernel, input channels */
-    int A, step;              /* phases per axis, and their step */
-    int C, K, groups, Cg, Kg; /* of the 3x3 convolution: C = in_c A A */
-    int H, W, pad, out_h, out_w;
-    int tiles_y, tiles_x, tiles;                     /* per image */
-    int Hp, Wp;                                      /* the padded copy of an image's phases */
-    int chunk;                                       /* images per chunk */
-    size_t P;                                        /* tiles of a full chunk */
-    size_t u, w3, padded, v, m, du, dbias, per_part; /* floats of each scratch area, rounded */
-} wino_dims;
 
 static wino_dims wino_dims_of(const layer *l, shape in, shape out, int batch, int parts,
                               bool training)
@@ -65,11 +46,19 @@ static wino_dims wino_dims_of(const layer *l, shape in, shape out, int batch, in
     d.pad = l->conv.pad;
     d.out_h = out.h;
     d.out_w = out.w;
-    d.tiles_y = (out.h + OUT - 1) / OUT;
-    d.tiles_x = (out.w + OUT - 1) / OUT;
+    /* The tile that spends fewer multiplications on this output: F(3x3, 3x3) on 6x6 maps. Phases
+     * keep F(4x4, 3x3): their outputs are large, and their edge pixels, reached by few taps, have
+     * gradients small next to their tiles' (what Winograd's error is relative to). */
+    const int tiles4 = ((out.h + 3) / 4) * ((out.w + 3) / 4),
+              tiles3 = ((out.h + 2) / 3) * ((out.w + 2) / 3);
+    d.out_tile = d.A == 1 && tiles3 * 25 < tiles4 * 36 ? 3 : 4;
+    d.T = d.out_tile + 2;
+    d.XI = d.T * d.T;
+    d.tiles_y = (out.h + d.out_tile - 1) / d.out_tile;
+    d.tiles_x = (out.w + d.out_tile - 1) / d.out_tile;
     d.tiles = d.tiles_y * d.tiles_x;
-    d.Hp = d.tiles_y * OUT + T - OUT;
-    d.Wp = d.tiles_x * OUT + T - OUT;
+    d.Hp = d.tiles_y * d.out_tile + 2;
+    d.Wp = d.tiles_x * d.out_tile + 2;
     const int per_part = (batch + parts - 1) / parts;
     d.chunk = (TARGET_TILES + d.tiles - 1) / d.tiles;
     if (d.chunk > per_part)
@@ -77,11 +66,11 @@ static wino_dims wino_dims_of(const layer *l, shape in, shape out, int batch, in
     if (d.chunk < 1)
         d.chunk = 1;
     d.P = (size_t)d.chunk * d.tiles;
-    d.u = memory_round_floats((size_t)XI * d.K * d.Cg);
+    d.u = memory_round_floats((size_t)d.XI * d.K * d.Cg);
     d.w3 = d.A > 1 ? memory_round_floats((size_t)d.K * d.Cg * 9) : 0;
     d.padded = memory_round_floats((size_t)d.chunk * d.C * d.Hp * d.Wp);
-    d.v = memory_round_floats((size_t)XI * d.C * d.P);
-    d.m = memory_round_floats((size_t)XI * d.K * d.P);
+    d.v = memory_round_floats((size_t)d.XI * d.C * d.P);
+    d.m = memory_round_floats((size_t)d.XI * d.K * d.P);
     d.du = training ? d.u : 0;
     d.dbias = training ? memory_round_floats((size_t)d.K) : 0;
     d.per_part = d.padded + d.v + d.m + d.du + d.dbias;
@@ -154,13 +143,18 @@ static wino_part wino_part_of(const wino_job *j, int part)
     return s;
 }
 
+/* Each step below is written once for both tiles, with the tile's output side `ot` a constant
+ * where it is inlined (always_inline), and a SIMD_CLONES function picks the instance: the
+ * transforms' loops stay fully unrolled for either tile. */
+#define FOR_TILE(d, body) ((d)->out_tile == 4 ? body(4) : body(3))
+
 /* U = G g G^T for filters [begin, end) (filter q = k * Cg + c). */
-SIMD_CLONES static void filter_transform(void *ctx, int64_t begin, int64_t end, int part)
+static inline __attribute__((always_inline)) void
+filter_transform_tile(const wino_job *j, int64_t begin, int64_t end, int ot)
 {
-    (void)part;
-    const wino_job *j = ctx;
     const size_t filters = (size_t)j->d.K * j->d.Cg;
-    float g[9 * LANES], u[XI * LANES];
+    const int XI = (ot + 2) * (ot + 2);
+    float g[9 * LANES], u[XI_MAX * LANES];
     for (int64_t q0 = begin; q0 < end; q0 += LANES) {
         const int n = end - q0 < LANES ? (int)(end - q0) : LANES;
         for (int l = 0; l < LANES; l++) {
@@ -168,10 +162,21 @@ SIMD_CLONES static void filter_transform(void *ctx, int64_t begin, int64_t end, 
             for (int i = 0; i < 9; i++)
                 g[i * LANES + l] = w[i];
         }
-        transform(FILTER, g, u);
+        if (ot == 4)
+            transform(FILTER_4, g, u);
+        else
+            transform(FILTER_3, g, u);
         for (int xi = 0; xi < XI; xi++)
             memcpy(j->u + (size_t)xi * filters + (size_t)q0, u + xi * LANES, sizeof(float) * n);
     }
+}
+
+SIMD_CLONES static void filter_transform(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const wino_job *j = ctx;
+#define FILTER_TRANSFORM(ot) filter_transform_tile(j, begin, end, ot)
+    FOR_TILE(&j->d, FILTER_TRANSFORM);
 }
 
 /* Rows [0, rows) of `lanes` (LANES floats each, n of them real) to dst, `stride` floats apart:
@@ -209,11 +214,11 @@ static void lane_tiles_of(const wino_dims *d, size_t p0, size_t P, lane_tiles *t
     for (int l = 0; l < LANES; l++) {
         const size_t p = p0 + (size_t)(l < t->n ? l : t->n - 1);
         const int img = (int)(p / (size_t)d->tiles), tile = (int)(p % (size_t)d->tiles);
-        const int oy = tile / d->tiles_x * OUT, ox = tile % d->tiles_x * OUT;
+        const int ot = d->out_tile, oy = tile / d->tiles_x * ot, ox = tile % d->tiles_x * ot;
         t->in_at[l] = (int32_t)((size_t)img * d->C * d->Hp * d->Wp + (size_t)oy * d->Wp + ox);
         t->out_at[l] = (int32_t)((size_t)img * out_size + (size_t)oy * d->out_w + ox);
-        t->rows[l] = l >= t->n ? 0 : d->out_h - oy < OUT ? d->out_h - oy : OUT;
-        t->cols[l] = l >= t->n ? 0 : d->out_w - ox < OUT ? d->out_w - ox : OUT;
+        t->rows[l] = l >= t->n ? 0 : d->out_h - oy < ot ? d->out_h - oy : ot;
+        t->cols[l] = l >= t->n ? 0 : d->out_w - ox < ot ? d->out_w - ox : ot;
     }
 }
 
@@ -225,117 +230,14 @@ static int64_t even_chunk(int64_t begin, int64_t end, int chunk)
     return chunks > 0 ? (end - begin + chunks - 1) / chunks : 1;
 }
 
-/* Along one axis (input `size`, output `out`), the rows of phase a taken from the input: phase
- * rows [y0, y0 + count) are input rows first, first + s, ... Rows outside the input stay zero, and
- * so do rows past what the phase's taps reach (at most out + 2 rows) and past the last window
- * (reached only by the zeros the phases' filters are padded with). */
-typedef struct phase_span {
-    int y0, first, count;
-} phase_span;
-
-static phase_span phase_span_of(const wino_dims *d, int a, int size, int out)
-{
-    const int s = d->s, start = a * d->step - d->pad; /* the input row of phase row 0 */
-    int end = s * (out + 1) + a * d->step - d->pad;   /* of phase row out + 1 */
-    const int last = s * (out - 1) + d->kernel - 1 - d->pad;
-    end = end < last ? end : last;
-    end = end < size - 1 ? end : size - 1;
-    phase_span p;
-    p.y0 = start < 0 ? (-start + s - 1) / s : 0;
-    p.first = start + s * p.y0;
-    p.count = p.first > end ? 0 : (end - p.first) / s + 1;
-    return p;
-}
-
-/* Copies `count` images into the part's padded buffer as their phases (for a 3x3 stride-1 layer,
- * each image with its zero border), with zeros right and below for the last tiles. */
-static void pad_chunk(const wino_dims *d, const float *images, int count, float *padded)
-{
-    const size_t plane = (size_t)d->Hp * d->Wp;
-    const int s = d->s, A = d->A;
-    memset(padded, 0, sizeof(float) * (size_t)count * d->C * plane);
-    for (int a = 0; a < A; a++) {
-        const phase_span py = phase_span_of(d, a, d->H, d->out_h);
-        for (int b = 0; b < A; b++) {
-            const phase_span px = phase_span_of(d, b, d->W, d->out_w);
-            for (size_t c = 0; c < (size_t)count * d->in_c; c++) { /* (image, channel) */
-                float *phase = padded + ((c * A + a) * A + b) * plane;
-                for (int y = 0; y < py.count; y++) {
-                    const float *row = images + (c * d->H + py.first + s * y) * d->W + px.first;
-                    float *to = phase + (size_t)(py.y0 + y) * d->Wp + px.y0;
-                    if (s == 1)
-                        memcpy(to, row, sizeof(float) * px.count);
-                    else
-                        for (int x = 0; x < px.count; x++)
-                            to[x] = row[s * x];
-                }
-            }
-        }
-    }
-}
-
-/* The adjoint of pad_chunk: din of the chunk's images, the sum of their phases' gradients. */
-static void unpad_chunk(const wino_dims *d, const float *padded, int count, float *din)
-{
-    const size_t plane = (size_t)d->Hp * d->Wp;
-    const int s = d->s, A = d->A;
-    memset(din, 0, sizeof(float) * (size_t)count * d->in_c * d->H * d->W);
-    for (int a = 0; a < A; a++) {
-        const phase_span py = phase_span_of(d, a, d->H, d->out_h);
-        for (int b = 0; b < A; b++) {
-            const phase_span px = phase_span_of(d, b, d->W, d->out_w);
-            for (size_t c = 0; c < (size_t)count * d->in_c; c++) {
-                const float *phase = padded + ((c * A + a) * A + b) * plane;
-                for (int y = 0; y < py.count; y++) {
-                    float *row = din + (c * d->H + py.first + s * y) * d->W + px.first;
-                    const float *from = phase + (size_t)(py.y0 + y) * d->Wp + px.y0;
-                    for (int x = 0; x < px.count; x++)
-                        row[s * x] += from[x];
-                }
-            }
-        }
-    }
-}
-
-/* The phases' 3x3 filters from the layer's k x k ones (zero past k), and back for gradients:
- * phase filter f = ((out channel, in channel) c, a, b), tap (i, j) is w[c][s i + a m][s j + b m].
- */
-static void phase_filters(const wino_job *j, float *w3)
-{
-    const wino_dims *d = &j->d;
-    const int s = d->s, m = d->step, A = d->A, k = d->kernel;
-    for (int f = 0; f < d->K * d->Cg; f++) {
-        const int b = f % A, a = f / A % A, c = f / (A * A);
-        for (int i = 0; i < 3; i++)
-            for (int jj = 0; jj < 3; jj++) {
-                const int ky = s * i + a * m, kx = s * jj + b * m;
-                w3[(size_t)f * 9 + i * 3 + jj] =
-                    ky < k && kx < k ? j->l->weight[((size_t)c * k + ky) * k + kx] : 0.0f;
-            }
-    }
-}
-
-static void phase_filters_adjoint(const wino_job *j, const float *dw3)
-{
-    const wino_dims *d = &j->d;
-    const int s = d->s, m = d->step, A = d->A, k = d->kernel;
-    for (int f = 0; f < d->K * d->Cg; f++) {
-        const int b = f % A, a = f / A % A, c = f / (A * A);
-        for (int i = 0; i < 3; i++)
-            for (int jj = 0; jj < 3; jj++) {
-                const int ky = s * i + a * m, kx = s * jj + b * m;
-                if (ky < k && kx < k) /* every tap is one phase's (i, j) */
-                    j->l->dweight[((size_t)c * k + ky) * k + kx] = dw3[(size_t)f * 9 + i * 3 + jj];
-            }
-    }
-}
-
 /* V = B^T d B for every tile of the chunk and every channel. */
-SIMD_CLONES static void input_transform(const wino_dims *d, const float *padded, size_t P, float *v)
+static inline __attribute__((always_inline)) void
+input_transform_tile(const wino_dims *d, const float *padded, size_t P, float *v, int ot)
 {
     const size_t plane = (size_t)d->Hp * d->Wp;
+    const int T = ot + 2, XI = T * T;
     lane_tiles t;
-    float tile[XI * LANES], out[XI * LANES];
+    float tile[XI_MAX * LANES], out[XI_MAX * LANES];
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
         lane_tiles_of(d, p0, P, &t);
         for (int c = 0; c < d->C; c++) {
@@ -347,19 +249,30 @@ SIMD_CLONES static void input_transform(const wino_dims *d, const float *padded,
                     for (int l = 0; l < LANES; l++)
                         tile[(i * T + k) * LANES + l] = at[t.in_at[l]];
                 }
-            transform(INPUT, tile, out);
+            if (ot == 4)
+                transform(INPUT_4, tile, out);
+            else
+                transform(INPUT_3, tile, out);
             store_lanes(out, XI, t.n, v + (size_t)c * P + p0, (size_t)d->C * P);
         }
     }
 }
 
+SIMD_CLONES static void input_transform(const wino_dims *d, const float *padded, size_t P, float *v)
+{
+#define INPUT_TRANSFORM(ot) input_transform_tile(d, padded, P, v, ot)
+    FOR_TILE(d, INPUT_TRANSFORM);
+}
+
 /* Y = A^T M A, clipped to the output, plus the bias, into images n0.. of the call's output. */
-SIMD_CLONES static void output_transform(const wino_job *j, const float *m, size_t P, int64_t n0)
+static inline __attribute__((always_inline)) void
+output_transform_tile(const wino_job *j, const float *m, size_t P, int64_t n0, int ot)
 {
     const wino_dims *d = &j->d;
     const size_t out_plane = (size_t)d->out_h * d->out_w, out_size = (size_t)d->K * out_plane;
+    const int XI = (ot + 2) * (ot + 2);
     lane_tiles t;
-    float prod[XI * LANES], y[OUT * OUT * LANES];
+    float prod[XI_MAX * LANES], y[16 * LANES];
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
         lane_tiles_of(d, p0, P, &t);
         for (int k = 0; k < d->K; k++) {
@@ -368,13 +281,16 @@ SIMD_CLONES static void output_transform(const wino_job *j, const float *m, size
                 for (int l = 0; l < LANES; l++)
                     prod[xi * LANES + l] = l < t.n ? src[l] : 0.0f;
             }
-            transform(OUTPUT, prod, y);
+            if (ot == 4)
+                transform(OUTPUT_4, prod, y);
+            else
+                transform(OUTPUT_3, prod, y);
             const float bias = j->l->bias[k];
             float *o = j->call->out + (size_t)n0 * out_size + (size_t)k * out_plane;
-            for (int i = 0; i < OUT; i++)
-                for (int c = 0; c < OUT; c++) {
+            for (int i = 0; i < ot; i++)
+                for (int c = 0; c < ot; c++) {
                     float *at = o + (size_t)i * d->out_w + c;
-                    const float *from = y + (i * OUT + c) * LANES;
+                    const float *from = y + (i * ot + c) * LANES;
 #pragma GCC ivdep
 #pragma GCC unroll 1
                     for (int l = 0; l < LANES; l++)
@@ -385,10 +301,16 @@ SIMD_CLONES static void output_transform(const wino_job *j, const float *m, size
     }
 }
 
-/* The 36 GEMMs of a chunk, per group: M = U V. */
+SIMD_CLONES static void output_transform(const wino_job *j, const float *m, size_t P, int64_t n0)
+{
+#define OUTPUT_TRANSFORM(ot) output_transform_tile(j, m, P, n0, ot)
+    FOR_TILE(&j->d, OUTPUT_TRANSFORM);
+}
+
+/* The GEMMs of a chunk, one per position and group: M = U V. */
 static void multiply(const wino_dims *d, const float *u, const float *v, float *m, size_t P)
 {
-    for (int xi = 0; xi < XI; xi++)
+    for (int xi = 0; xi < d->XI; xi++)
         for (int g = 0; g < d->groups; g++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->Kg, (int)P, d->Cg, 1.0f,
                         u + ((size_t)xi * d->K + (size_t)g * d->Kg) * d->Cg, d->Cg,
@@ -406,7 +328,7 @@ static void forward_images(void *ctx, int64_t begin, int64_t end, int part)
     for (int64_t n0 = begin; n0 < end; n0 += step) {
         const int count = (int)(end - n0 < step ? end - n0 : step);
         const size_t P = (size_t)count * d->tiles;
-        pad_chunk(d, j->call->in + (size_t)n0 * in_size, count, s.padded);
+        winograd_pad_chunk(d, j->call->in + (size_t)n0 * in_size, count, s.padded);
         input_transform(d, s.padded, P, s.v);
         multiply(d, j->u, s.v, s.m, P);
         output_transform(j, s.m, P, n0);
@@ -417,45 +339,56 @@ void winograd_forward(const layer *l, const layer_call *call)
 {
     wino_job j = wino_job_of(l, call);
     if (j.d.A > 1)
-        phase_filters(&j, (float *)j.weight);
+        winograd_phase_filters(&j.d, l->weight, (float *)j.weight);
     parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_transform, &j);
     parallel_run(call->parts, call->batch, forward_images, &j);
 }
 
 /* dM = A dY A^T for every tile of the chunk and every output channel (zero beyond the output). */
-SIMD_CLONES static void output_adjoint(const wino_dims *d, const float *dout, size_t P, float *dm)
+static inline __attribute__((always_inline)) void
+output_adjoint_tile(const wino_dims *d, const float *dout, size_t P, float *dm, int ot)
 {
     const size_t out_plane = (size_t)d->out_h * d->out_w;
+    const int XI = (ot + 2) * (ot + 2);
     lane_tiles t;
-    float dy[OUT * OUT * LANES], out[XI * LANES];
+    float dy[16 * LANES], out[XI_MAX * LANES];
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
         lane_tiles_of(d, p0, P, &t);
         for (int k = 0; k < d->K; k++) {
             const float *src = dout + (size_t)k * out_plane;
-            for (int i = 0; i < OUT; i++)
-                for (int c = 0; c < OUT; c++) {
+            for (int i = 0; i < ot; i++)
+                for (int c = 0; c < ot; c++) {
                     const int32_t at = i * d->out_w + c;
 #pragma GCC unroll 1
                     for (int l = 0; l < LANES; l++) { /* outside the output: read 0, use 0 */
                         const bool inside = i < t.rows[l] && c < t.cols[l];
                         const float v = src[inside ? t.out_at[l] + at : 0];
-                        dy[(i * OUT + c) * LANES + l] = inside ? v : 0.0f;
+                        dy[(i * ot + c) * LANES + l] = inside ? v : 0.0f;
                     }
                 }
-            transform(OUTPUT_ADJ, dy, out);
+            if (ot == 4)
+                transform(OUTPUT_ADJ_4, dy, out);
+            else
+                transform(OUTPUT_ADJ_3, dy, out);
             store_lanes(out, XI, t.n, dm + (size_t)k * P + p0, (size_t)d->K * P);
         }
     }
 }
 
+SIMD_CLONES static void output_adjoint(const wino_dims *d, const float *dout, size_t P, float *dm)
+{
+#define OUTPUT_ADJOINT(ot) output_adjoint_tile(d, dout, P, dm, ot)
+    FOR_TILE(d, OUTPUT_ADJOINT);
+}
+
 /* din of the chunk's images = the adjoint of pad_chunk and input_transform applied to dV. */
-SIMD_CLONES static void input_adjoint(const wino_dims *d, const float *dv, size_t P, int count,
-                                      float *padded, float *din)
+static inline __attribute__((always_inline)) void
+input_adjoint_tile(const wino_dims *d, const float *dv, size_t P, float *padded, int ot)
 {
     const size_t plane = (size_t)d->Hp * d->Wp;
+    const int T = ot + 2, XI = T * T;
     lane_tiles t;
-    float grad[XI * LANES], tile[XI * LANES];
-    memset(padded, 0, sizeof(float) * (size_t)count * d->C * plane);
+    float grad[XI_MAX * LANES], tile[XI_MAX * LANES];
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
         lane_tiles_of(d, p0, P, &t);
         for (int c = 0; c < d->C; c++) {
@@ -464,7 +397,10 @@ SIMD_CLONES static void input_adjoint(const wino_dims *d, const float *dv, size_
                 for (int l = 0; l < LANES; l++)
                     grad[xi * LANES + l] = l < t.n ? src[l] : 0.0f;
             }
-            transform(INPUT_ADJ, grad, tile);
+            if (ot == 4)
+                transform(INPUT_ADJ_4, grad, tile);
+            else
+                transform(INPUT_ADJ_3, grad, tile);
             float *dst = padded + (size_t)c * plane;
             for (int i = 0; i < T; i++)
                 for (int k = 0; k < T; k++) {
@@ -476,7 +412,15 @@ SIMD_CLONES static void input_adjoint(const wino_dims *d, const float *dv, size_
                 }
         }
     }
-    unpad_chunk(d, padded, count, din);
+}
+
+SIMD_CLONES static void input_adjoint(const wino_dims *d, const float *dv, size_t P, int count,
+                                      float *padded, float *din)
+{
+    memset(padded, 0, sizeof(float) * (size_t)count * d->C * d->Hp * d->Wp);
+#define INPUT_ADJOINT(ot) input_adjoint_tile(d, dv, P, padded, ot)
+    FOR_TILE(d, INPUT_ADJOINT);
+    winograd_unpad_chunk(d, padded, count, din);
 }
 
 static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
@@ -493,7 +437,7 @@ static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
         const int count = (int)(end - n0 < step ? end - n0 : step);
         const size_t P = (size_t)count * d->tiles;
         const float *dout = call->dout + (size_t)n0 * out_size;
-        pad_chunk(d, call->in + (size_t)n0 * in_size, count, s.padded);
+        winograd_pad_chunk(d, call->in + (size_t)n0 * in_size, count, s.padded);
         input_transform(d, s.padded, P, s.v);
         output_adjoint(d, dout, P, s.m);
         for (int k = 0; k < d->K; k++) {
@@ -505,7 +449,7 @@ static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
             }
             s.dbias[k] = first ? sum : s.dbias[k] + sum;
         }
-        for (int xi = 0; xi < XI; xi++)
+        for (int xi = 0; xi < d->XI; xi++)
             for (int g = 0; g < d->groups; g++) {
                 const size_t mk = ((size_t)xi * d->K + (size_t)g * d->Kg);
                 float *v = s.v + ((size_t)xi * d->C + (size_t)g * d->Cg) * P;
@@ -523,12 +467,12 @@ static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
 }
 
 /* dweight = G^T (sum of the parts' dU) G for filters [begin, end). */
-SIMD_CLONES static void filter_adjoint(void *ctx, int64_t begin, int64_t end, int part)
+static inline __attribute__((always_inline)) void
+filter_adjoint_tile(const wino_job *j, int64_t begin, int64_t end, int ot)
 {
-    (void)part;
-    const wino_job *j = ctx;
     const size_t filters = (size_t)j->d.K * j->d.Cg;
-    float du[XI * LANES], g[9 * LANES];
+    const int XI = (ot + 2) * (ot + 2);
+    float du[XI_MAX * LANES], g[9 * LANES];
     for (int64_t q0 = begin; q0 < end; q0 += LANES) {
         const int n = end - q0 < LANES ? (int)(end - q0) : LANES;
         for (int xi = 0; xi < XI; xi++) {
@@ -540,11 +484,22 @@ SIMD_CLONES static void filter_adjoint(void *ctx, int64_t begin, int64_t end, in
                 for (int l = 0; l < n; l++)
                     sum[l] += j->part_du[p][at + l];
         }
-        transform(FILTER_ADJ, du, g);
+        if (ot == 4)
+            transform(FILTER_ADJ_4, du, g);
+        else
+            transform(FILTER_ADJ_3, du, g);
         for (int l = 0; l < n; l++)
             for (int i = 0; i < 9; i++)
                 j->dweight[(size_t)(q0 + l) * 9 + i] = g[i * LANES + l];
     }
+}
+
+SIMD_CLONES static void filter_adjoint(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const wino_job *j = ctx;
+#define FILTER_ADJOINT(ot) filter_adjoint_tile(j, begin, end, ot)
+    FOR_TILE(&j->d, FILTER_ADJOINT);
 }
 
 void winograd_backward(const layer *l, const layer_call *call)
@@ -552,7 +507,7 @@ void winograd_backward(const layer *l, const layer_call *call)
     wino_job j = wino_job_of(l, call);
     if (call->din) {
         if (j.d.A > 1)
-            phase_filters(&j, (float *)j.weight);
+            winograd_phase_filters(&j.d, l->weight, (float *)j.weight);
         parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_transform, &j);
     }
     parallel_run(call->parts, call->batch, backward_images, &j);
@@ -568,7 +523,7 @@ void winograd_backward(const layer *l, const layer_call *call)
     }
     parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_adjoint, &j);
     if (j.d.A > 1) /* U is made: the phases' filters' area now holds their gradient */
-        phase_filters_adjoint(&j, j.dweight);
+        winograd_phase_filters_adjoint(&j.d, j.dweight, l->dweight);
     for (int k = 0; k < j.d.K; k++) {
         float sum = 0.0f;
         for (int p = 0; p < j.active; p++)
@@ -577,19 +532,33 @@ void winograd_backward(const layer *l, const layer_call *call)
     }
 }
 
-void winograd_tile(const float d[36], const float g[9], float y[16])
+void winograd_tile(int out_tile, const float *d, const float *g, float *y)
 {
-    float dl[XI * LANES] = {0}, gl[9 * LANES] = {0}, v[XI * LANES], u[XI * LANES],
-                  yl[OUT * OUT * LANES];
+    const int XI = (out_tile + 2) * (out_tile + 2);
+    float dl[XI_MAX * LANES] = {0}, gl[9 * LANES] = {0}, v[XI_MAX * LANES], u[XI_MAX * LANES],
+                      yl[16 * LANES];
     for (int i = 0; i < XI; i++)
         dl[i * LANES] = d[i];
     for (int i = 0; i < 9; i++)
         gl[i * LANES] = g[i];
-    transform(INPUT, dl, v);
-    transform(FILTER, gl, u);
+    if (out_tile == 4) {
+        transform(INPUT_4, dl, v);
+        transform(FILTER_4, gl, u);
+    } else {
+        transform(INPUT_3, dl, v);
+        transform(FILTER_3, gl, u);
+    }
     for (int i = 0; i < XI * LANES; i++)
         v[i] *= u[i];
-    transform(OUTPUT, v, yl);
-    for (int i = 0; i < OUT * OUT; i++)
+    if (out_tile == 4)
+        transform(OUTPUT_4, v, yl);
+    else
+        transform(OUTPUT_3, v, yl);
+    for (int i = 0; i < out_tile * out_tile; i++)
         y[i] = yl[i * LANES];
+}
+
+int winograd_tile_side(const layer *l, shape in, shape out)
+{
+    return wino_dims_of(l, in, out, 1, 1, false).out_tile;
 }

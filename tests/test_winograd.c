@@ -1,5 +1,6 @@
-/* Winograd's F(4x4, 3x3) convolution (lib/winograd.c), which conv.c runs for 3x3 stride-1 layers
- * with 16 or more input channels per group. The layer is linear in each of its operands, so its
+/* Winograd convolution (lib/winograd.c), F(4x4, 3x3) and F(3x3, 3x3), which conv.c runs for 3x3
+ * stride-1 layers with 16 or more input channels per group, and for 5x5 and 11x11 / 4 layers as
+ * 3x3 convolutions of their input's phases. The layer is linear in each of its operands, so its
  * output and all three gradients are checked against a direct convolution in double, with an
  * error bound relative to the sum of the magnitudes of the terms (what floating-point error is
  * proportional to), also with magnitudes spread over many orders, where the transforms'
@@ -19,39 +20,41 @@ static float wide(uint64_t stream, uint64_t i, double decades)
     return (float)(sign * pow(10.0, e));
 }
 
-/* One 6x6 tile under one filter, against direct correlation. Each output of F(4x4, 3x3) is
- * computed from all 36 values of its tile (the ones outside its own window cancel exactly in exact
- * arithmetic, and to rounding error in floating point), with transform coefficients up to 25, so
- * its error is bounded relative to the tile's largest value times the sum of |g|, not to its own
- * window's terms as a direct convolution's is. With magnitudes over eight decades in a tile that
- * is a real difference (an output next to a value 10^8 times its own can lose every digit), and
- * the bound below is what a user can count on. */
+/* One tile under one filter, against direct correlation, for F(4x4, 3x3) (_i = 0) and F(3x3, 3x3)
+ * (_i = 1). Each output is computed from all (m + 2)^2 values of its tile (the ones outside its
+ * own window cancel exactly in exact arithmetic, and to rounding error in floating point), with
+ * transform coefficients up to 25, so its error is bounded relative to the tile's largest value
+ * times the sum of |g|, not to its own window's terms as a direct convolution's is. With
+ * magnitudes over eight decades in a tile that is a real difference (an output next to a value
+ * 10^8 times its own can lose every digit), and the bound below is what a user can count on. */
 START_TEST(tile_error_is_bounded_by_the_tile_over_a_wide_dynamic_range)
 {
+    const int m = _i == 0 ? 4 : 3, t = m + 2;
     double worst = 0.0;
     for (uint64_t trial = 0; trial < 4000; trial++) {
         float d[36], g[9], y[16];
-        for (int i = 0; i < 36; i++)
+        for (int i = 0; i < t * t; i++)
             d[i] = wide(trial, (uint64_t)i, 4.0);
         for (int i = 0; i < 9; i++)
             g[i] = wide(trial, 100 + (uint64_t)i, 3.0);
-        winograd_tile(d, g, y);
+        winograd_tile(m, d, g, y);
         double dmax = 0.0, gsum = 0.0;
-        for (int i = 0; i < 36; i++)
+        for (int i = 0; i < t * t; i++)
             dmax = fmax(dmax, fabs(d[i]));
         for (int i = 0; i < 9; i++)
             gsum += fabs(g[i]);
-        for (int oy = 0; oy < 4; oy++)
-            for (int ox = 0; ox < 4; ox++) {
+        for (int oy = 0; oy < m; oy++)
+            for (int ox = 0; ox < m; ox++) {
                 double exact = 0.0;
                 for (int i = 0; i < 3; i++)
                     for (int j = 0; j < 3; j++)
-                        exact += (double)d[(oy + i) * 6 + ox + j] * g[i * 3 + j];
-                worst = fmax(worst, fabs(y[oy * 4 + ox] - exact) / (dmax * gsum));
+                        exact += (double)d[(oy + i) * t + ox + j] * g[i * 3 + j];
+                worst = fmax(worst, fabs(y[oy * m + ox] - exact) / (dmax * gsum));
             }
     }
-    /* Measured: 34 epsilon. */
-    ck_assert_msg(worst < 200 * FLT_EPSILON, "worst error %.3g of max |d| sum |g|", worst);
+    /* Measured: 34 epsilon for F(4x4, 3x3), 11 for F(3x3, 3x3). */
+    ck_assert_msg(worst < 200 * FLT_EPSILON, "F(%dx%d): worst error %.3g of max |d| sum |g|", m, m,
+                  worst);
     /* A bound that held only because every error was zero would prove nothing. */
     ck_assert(worst > 0.0);
 }
@@ -76,6 +79,9 @@ static const wino_case CASES[] = {
     {8, 12, 5, 1, 2, 2, 13, 13, 3, 2}, /* AlexNet's grouped conv2 on 13x13 maps               */
     {4, 6, 6, 1, 1, 1, 11, 9, 2, 2},   /* 6x6, no tap padded                                 */
     {4, 5, 5, 1, 0, 1, 8, 12, 1, 1},   /* no padding: a 4x8 output                           */
+    /* F(3x3, 3x3), on the maps where it wastes less than F(4x4, 3x3): */
+    {32, 16, 3, 1, 1, 1, 6, 6, 5, 2}, /* MINI's conv3-5 on 6x6 maps: four whole tiles     */
+    {32, 8, 3, 1, 1, 2, 7, 9, 2, 2},  /* groups; 7x9: partial tiles right and below        */
 };
 
 /* The gradients of J = sum r * out by direct convolution, in double, with the sums of the
@@ -293,6 +299,14 @@ START_TEST(applies_only_to_3x3_stride_1_with_enough_channels)
     ck_assert(!winograd_applies(&h.l, (shape){3, 15, 15})); /* 8 <= 2 * 4 */
     make_conv(&h, 3, 8, 11, 4, 0, 1);
     ck_assert(!winograd_applies(&h.l, (shape){3, 10, 10})); /* smaller than the kernel */
+    /* The tile: F(3x3, 3x3) where it spends fewer multiplications, F(4x4, 3x3) elsewhere. */
+    make_conv(&h, 96, 96, 3, 1, 1, 1);
+    ck_assert_int_eq(winograd_tile_side(&h.l, (shape){96, 6, 6}, (shape){96, 6, 6}), 3);
+    ck_assert_int_eq(winograd_tile_side(&h.l, (shape){96, 9, 9}, (shape){96, 9, 9}), 3);
+    ck_assert_int_eq(winograd_tile_side(&h.l, (shape){96, 13, 13}, (shape){96, 13, 13}), 4);
+    ck_assert_int_eq(winograd_tile_side(&h.l, (shape){96, 8, 8}, (shape){96, 8, 8}), 4);
+    make_conv(&h, 3, 8, 11, 4, 0, 1); /* phases keep F(4x4, 3x3) */
+    ck_assert_int_eq(winograd_tile_side(&h.l, (shape){3, 27, 27}, (shape){8, 5, 5}), 4);
     /* A chunk's offsets are 32-bit: an image of 2^31 floats and more takes im2col. */
     make_conv(&h, 32, 8, 3, 1, 1, 1);
     ck_assert(winograd_applies(&h.l, (shape){32, 8000, 8000}));
@@ -305,7 +319,7 @@ int main(void)
     Suite *s = suite_create("winograd");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, tile_error_is_bounded_by_the_tile_over_a_wide_dynamic_range);
+    tcase_add_loop_test(tc, tile_error_is_bounded_by_the_tile_over_a_wide_dynamic_range, 0, 2);
     const int cases = (int)(sizeof CASES / sizeof CASES[0]);
     tcase_add_loop_test(tc, layer_matches_direct_convolution_in_value_and_gradients, 0, cases);
     tcase_add_loop_test(tc, layer_stays_within_the_bound_over_a_wide_dynamic_range, 0, cases);

@@ -147,6 +147,8 @@ static wino_part wino_part_of(const wino_job *j, int part)
  * where it is inlined (always_inline), and a SIMD_CLONES function picks the instance: the
  * transforms' loops stay fully unrolled for either tile. */
 #define FOR_TILE(d, body) ((d)->out_tile == 4 ? body(4) : body(3))
+#define TRANSFORM(kind, ot, in, out)                                                               \
+    ((ot) == 4 ? transform(kind##_4, in, out) : transform(kind##_3, in, out))
 
 /* U = G g G^T for filters [begin, end) (filter q = k * Cg + c). */
 static inline __attribute__((always_inline)) void
@@ -162,10 +164,7 @@ filter_transform_tile(const wino_job *j, int64_t begin, int64_t end, int ot)
             for (int i = 0; i < 9; i++)
                 g[i * LANES + l] = w[i];
         }
-        if (ot == 4)
-            transform(FILTER_4, g, u);
-        else
-            transform(FILTER_3, g, u);
+        TRANSFORM(FILTER, ot, g, u);
         for (int xi = 0; xi < XI; xi++)
             memcpy(j->u + (size_t)xi * filters + (size_t)q0, u + xi * LANES, sizeof(float) * n);
     }
@@ -249,10 +248,7 @@ input_transform_tile(const wino_dims *d, const float *padded, size_t P, float *v
                     for (int l = 0; l < LANES; l++)
                         tile[(i * T + k) * LANES + l] = at[t.in_at[l]];
                 }
-            if (ot == 4)
-                transform(INPUT_4, tile, out);
-            else
-                transform(INPUT_3, tile, out);
+            TRANSFORM(INPUT, ot, tile, out);
             store_lanes(out, XI, t.n, v + (size_t)c * P + p0, (size_t)d->C * P);
         }
     }
@@ -281,10 +277,7 @@ output_transform_tile(const wino_job *j, const float *m, size_t P, int64_t n0, i
                 for (int l = 0; l < LANES; l++)
                     prod[xi * LANES + l] = l < t.n ? src[l] : 0.0f;
             }
-            if (ot == 4)
-                transform(OUTPUT_4, prod, y);
-            else
-                transform(OUTPUT_3, prod, y);
+            TRANSFORM(OUTPUT, ot, prod, y);
             const float bias = j->l->bias[k];
             float *o = j->call->out + (size_t)n0 * out_size + (size_t)k * out_plane;
             for (int i = 0; i < ot; i++)
@@ -366,10 +359,7 @@ output_adjoint_tile(const wino_dims *d, const float *dout, size_t P, float *dm, 
                         dy[(i * ot + c) * LANES + l] = inside ? v : 0.0f;
                     }
                 }
-            if (ot == 4)
-                transform(OUTPUT_ADJ_4, dy, out);
-            else
-                transform(OUTPUT_ADJ_3, dy, out);
+            TRANSFORM(OUTPUT_ADJ, ot, dy, out);
             store_lanes(out, XI, t.n, dm + (size_t)k * P + p0, (size_t)d->K * P);
         }
     }
@@ -397,10 +387,7 @@ input_adjoint_tile(const wino_dims *d, const float *dv, size_t P, float *padded,
                 for (int l = 0; l < LANES; l++)
                     grad[xi * LANES + l] = l < t.n ? src[l] : 0.0f;
             }
-            if (ot == 4)
-                transform(INPUT_ADJ_4, grad, tile);
-            else
-                transform(INPUT_ADJ_3, grad, tile);
+            TRANSFORM(INPUT_ADJ, ot, grad, tile);
             float *dst = padded + (size_t)c * plane;
             for (int i = 0; i < T; i++)
                 for (int k = 0; k < T; k++) {
@@ -484,10 +471,7 @@ filter_adjoint_tile(const wino_job *j, int64_t begin, int64_t end, int ot)
                 for (int l = 0; l < n; l++)
                     sum[l] += j->part_du[p][at + l];
         }
-        if (ot == 4)
-            transform(FILTER_ADJ_4, du, g);
-        else
-            transform(FILTER_ADJ_3, du, g);
+        TRANSFORM(FILTER_ADJ, ot, du, g);
         for (int l = 0; l < n; l++)
             for (int i = 0; i < 9; i++)
                 j->dweight[(size_t)(q0 + l) * 9 + i] = g[i * LANES + l];
@@ -541,19 +525,11 @@ void winograd_tile(int out_tile, const float *d, const float *g, float *y)
         dl[i * LANES] = d[i];
     for (int i = 0; i < 9; i++)
         gl[i * LANES] = g[i];
-    if (out_tile == 4) {
-        transform(INPUT_4, dl, v);
-        transform(FILTER_4, gl, u);
-    } else {
-        transform(INPUT_3, dl, v);
-        transform(FILTER_3, gl, u);
-    }
+    TRANSFORM(INPUT, out_tile, dl, v);
+    TRANSFORM(FILTER, out_tile, gl, u);
     for (int i = 0; i < XI * LANES; i++)
         v[i] *= u[i];
-    if (out_tile == 4)
-        transform(OUTPUT_4, v, yl);
-    else
-        transform(OUTPUT_3, v, yl);
+    TRANSFORM(OUTPUT, out_tile, v, yl);
     for (int i = 0; i < out_tile * out_tile; i++)
         y[i] = yl[i * LANES];
 }

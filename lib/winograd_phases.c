@@ -2,6 +2,7 @@
  */
 #include "winograd_plan.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Along one axis (input `size`, output `out`), the rows of phase a taken from the input: phase
@@ -73,32 +74,30 @@ void winograd_unpad_chunk(const wino_dims *d, const float *padded, int count, fl
     }
 }
 
-/* Phase filter f = ((out channel, in channel) c, a, b); its tap (i, j) is w[c][s i + a m][s j + b
- * m], and every tap of w is one phase's (i, j). */
+/* The layer's tap behind tap (i, j) of phase filter f = ((out channel, in channel) c, a, b):
+ * w[c][s i + a m][s j + b m], or -1 past k (a zero). Every tap of w is one phase's (i, j). */
+static ptrdiff_t phase_tap(const wino_dims *d, int f, int i, int j)
+{
+    const int A = d->A, k = d->kernel, b = f % A, a = f / A % A, c = f / (A * A);
+    const int ky = d->s * i + a * d->step, kx = d->s * j + b * d->step;
+    return ky < k && kx < k ? ((ptrdiff_t)c * k + ky) * k + kx : -1;
+}
+
 void winograd_phase_filters(const wino_dims *d, const float *weight, float *w3)
 {
-    const int s = d->s, m = d->step, A = d->A, k = d->kernel;
-    for (int f = 0; f < d->K * d->Cg; f++) {
-        const int b = f % A, a = f / A % A, c = f / (A * A);
-        for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) {
-                const int ky = s * i + a * m, kx = s * j + b * m;
-                w3[(size_t)f * 9 + i * 3 + j] =
-                    ky < k && kx < k ? weight[((size_t)c * k + ky) * k + kx] : 0.0f;
-            }
-    }
+    for (int f = 0; f < d->K * d->Cg; f++)
+        for (int t = 0; t < 9; t++) {
+            const ptrdiff_t at = phase_tap(d, f, t / 3, t % 3);
+            w3[(size_t)f * 9 + t] = at >= 0 ? weight[at] : 0.0f;
+        }
 }
 
 void winograd_phase_filters_adjoint(const wino_dims *d, const float *dw3, float *dweight)
 {
-    const int s = d->s, m = d->step, A = d->A, k = d->kernel;
-    for (int f = 0; f < d->K * d->Cg; f++) {
-        const int b = f % A, a = f / A % A, c = f / (A * A);
-        for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) {
-                const int ky = s * i + a * m, kx = s * j + b * m;
-                if (ky < k && kx < k)
-                    dweight[((size_t)c * k + ky) * k + kx] = dw3[(size_t)f * 9 + i * 3 + j];
-            }
-    }
+    for (int f = 0; f < d->K * d->Cg; f++)
+        for (int t = 0; t < 9; t++) {
+            const ptrdiff_t at = phase_tap(d, f, t / 3, t % 3);
+            if (at >= 0)
+                dweight[at] = dw3[(size_t)f * 9 + t];
+        }
 }

@@ -12,7 +12,8 @@ libraries alternate case by case, so both see the same machine state. Prints:
 - how training scales from one thread to all of them;
 - for each training case, the time of every layer's forward and backward and, for convolutions
   and fully connected layers, their rate in GFLOP/s of the direct algorithm's work and as a share
-  of the sgemm rate (above 100%: fewer multiplications than GEMM, as Winograd's 3x3 layers)."""
+  of the sgemm rate measured just before and after that case (a shared host's speed drifts;
+  above 100%: fewer multiplications than GEMM, as Winograd's layers)."""
 import argparse
 import json
 import os
@@ -52,15 +53,21 @@ def main():
     args = parser.parse_args()
     ours_exe = os.path.join(args.build, "bench", "bench_alexnet")
     torch_script = os.path.join(HERE, "bench_torch.py")
-    rows = []
+    sgemm_command = [ours_exe, "sgemm", str(args.threads)]
+    rows, case_sgemm = [], {}
     for arch, mode, batch, iterations in QUICK_CASES if args.quick else CASES:
         common = [arch, mode, str(batch), str(iterations), str(args.threads)]
+        name = f"{arch} {mode} batch {batch}"
+        if mode == "train":  # the bound for its per-layer rates, taken right around it
+            before = measure(sgemm_command)["sgemm_gflops"]
         ours = measure([ours_exe] + common)
+        if mode == "train":
+            case_sgemm[name] = (before + measure(sgemm_command)["sgemm_gflops"]) / 2
         theirs = measure([sys.executable, torch_script] + common)
-        rows.append((f"{arch} {mode} batch {batch}", ours, theirs))
-        print(f"  measured {rows[-1][0]}", file=sys.stderr)
+        rows.append((name, ours, theirs))
+        print(f"  measured {name}", file=sys.stderr)
 
-    sgemm = measure([ours_exe, "sgemm", str(args.threads)])["sgemm_gflops"]
+    sgemm = measure(sgemm_command)["sgemm_gflops"]
     scaling = []
     if args.threads > 1:
         for arch, mode, batch, iterations in QUICK_SCALING if args.quick else SCALING:
@@ -90,13 +97,13 @@ def main():
                   f"{alln['images_per_s'] / one['images_per_s']:.2f}x |")
     for name, ours, _ in rows:
         if "train" in name:
-            print_layers(name, ours, sgemm)
+            print_layers(name, ours, case_sgemm[name])
 
 
 def print_layers(name, ours, sgemm):
     """Per-layer times of one training case, with the rate of the GEMM-shaped layers."""
     print(f"\nPer layer, libalexnet {name} (ms per step; GFLOP/s of the direct algorithm's "
-          f"work; share of sgemm's {sgemm:.0f} GFLOP/s):")
+          f"work; share of sgemm's {sgemm:.0f} GFLOP/s, measured just before and after the case):")
     print("| layer | forward ms | backward ms | share of step | forward GFLOP/s | "
           "backward GFLOP/s | of sgemm (fwd / bwd) |")
     print("|---|---|---|---|---|---|---|")

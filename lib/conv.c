@@ -302,10 +302,7 @@ static void conv_backward_images(void *ctx, int64_t begin, int64_t end, int part
                         dout + (size_t)g * Mg * cols, (int)cols, s.col + (size_t)g * Kg * cols,
                         (int)cols, first ? 0.0f : 1.0f, s.dweight + (size_t)g * Mg * Kg, (int)Kg);
         for (int m = 0; m < M; m++) {
-            const float *row = dout + (size_t)m * cols;
-            float sum = 0.0f;
-            for (size_t p = 0; p < cols; p++)
-                sum += row[p];
+            const float sum = layer_sum(dout + (size_t)m * cols, cols);
             s.dbias[m] = first ? sum : s.dbias[m] + sum;
         }
         first = false;
@@ -351,15 +348,12 @@ static void conv_backward(const layer *l, const layer_call *call)
     }
     conv_job j = conv_job_of(l, call);
     parallel_run(call->parts, call->batch, conv_backward_images, &j);
-    for (int p = 0; p < call->parts; p++) {
-        int64_t begin, end;
-        parallel_range(call->batch, call->parts, p, &begin, &end);
-        if (begin == end)
-            continue;
-        conv_scratch s = conv_scratch_of(l, call, p);
-        j.part_dweight[j.active] = s.dweight;
-        j.part_dbias[j.active] = s.dbias;
-        j.active++;
+    int active[PARALLEL_MAX_PARTS];
+    j.active = parallel_active_parts(call->batch, call->parts, active);
+    for (int i = 0; i < j.active; i++) {
+        conv_scratch s = conv_scratch_of(l, call, active[i]);
+        j.part_dweight[i] = s.dweight;
+        j.part_dbias[i] = s.dbias;
     }
     parallel_run(call->parts, (int64_t)(layer_weight_floats(l) + (size_t)l->conv.out_channels),
                  conv_sum_parts, &j);

@@ -10,6 +10,23 @@ size_t layer_weight_floats(const layer *l)
     return 0;
 }
 
+float layer_sum(const float *x, size_t n)
+{
+    enum { WAYS = 16 };
+    float partial[WAYS] = {0};
+    size_t i = 0;
+    for (; i + WAYS <= n; i += WAYS)
+        for (int w = 0; w < WAYS; w++)
+            partial[w] += x[i + w];
+    float tail = 0.0f;
+    for (; i < n; i++)
+        tail += x[i];
+    for (int half = WAYS / 2; half > 0; half /= 2)
+        for (int w = 0; w < half; w++)
+            partial[w] += partial[w + half];
+    return partial[0] + tail;
+}
+
 size_t layer_bias_floats(const layer *l)
 {
     if (l->ops == &conv_ops)

@@ -99,6 +99,11 @@ extern const layer_ops dropout_ops;
 size_t layer_weight_floats(const layer *l);
 size_t layer_bias_floats(const layer *l);
 
+/* The sum of n floats, kept in 16 interleaved partial sums that are combined in a fixed order at
+ * the end: it vectorises where one running sum, whose additions wait on each other, cannot (bias
+ * gradients are sums of whole maps), and its rounding depends only on n. */
+float layer_sum(const float *x, size_t n);
+
 /* For layer kinds that keep nothing for backward, or need no scratch. */
 size_t layer_no_aux(const layer *l, shape in, shape out);
 size_t layer_no_scratch(const layer *l, shape in, shape out, int batch, int parts, bool training);

@@ -74,12 +74,12 @@ static void linear_backward_params(void *ctx, int64_t begin, int64_t end, int pa
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, count, inputs, batch, 1.0f,
                 j->call->dout + o0, outputs, j->call->in, inputs, 0.0f,
                 l->dweight + (size_t)o0 * inputs, inputs);
-    for (int o = o0; o < o0 + count; o++) {
-        float sum = 0.0f;
-        for (int n = 0; n < batch; n++)
-            sum += j->call->dout[(size_t)n * outputs + o];
-        l->dbias[o] = sum;
-    }
+    float *dbias = l->dbias + o0; /* image by image, so that the loop over outputs vectorises */
+    for (int o = 0; o < count; o++)
+        dbias[o] = 0.0f;
+    for (int n = 0; n < batch; n++)
+        for (int o = 0; o < count; o++)
+            dbias[o] += j->call->dout[(size_t)n * outputs + o0 + o];
 }
 
 static void linear_backward_input(void *ctx, int64_t begin, int64_t end, int part)

@@ -62,6 +62,18 @@ void parallel_range(int64_t n, int parts, int part, int64_t *begin, int64_t *end
     *end = n * (part + 1) / parts;
 }
 
+int parallel_active_parts(int64_t n, int parts, int active[PARALLEL_MAX_PARTS])
+{
+    int count = 0;
+    for (int part = 0; part < parts; part++) {
+        int64_t begin, end;
+        parallel_range(n, parts, part, &begin, &end);
+        if (begin < end)
+            active[count++] = part;
+    }
+    return count;
+}
+
 static void run_parts_of_thread(pool *p, int thread)
 {
     for (int part = thread; part < p->parts; part += p->threads) {

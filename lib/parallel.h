@@ -24,4 +24,9 @@ void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx);
 /* The range of part p when n items are split into `parts`. */
 void parallel_range(int64_t n, int parts, int part, int64_t *begin, int64_t *end);
 
+/* The parts that get items when n items are split into `parts`, in order, into `active`; returns
+ * their count. Sums of per-part results (gradients) run over these, in this order, so that they
+ * do not depend on which thread ran what. */
+int parallel_active_parts(int64_t n, int parts, int active[PARALLEL_MAX_PARTS]);
+
 #endif

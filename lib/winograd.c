@@ -429,11 +429,8 @@ static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
         output_adjoint(d, dout, P, s.m);
         for (int k = 0; k < d->K; k++) {
             float sum = 0.0f;
-            for (int c = 0; c < count; c++) {
-                const float *row = dout + (size_t)c * out_size + (size_t)k * out_plane;
-                for (size_t q = 0; q < out_plane; q++)
-                    sum += row[q];
-            }
+            for (int c = 0; c < count; c++)
+                sum += layer_sum(dout + (size_t)c * out_size + (size_t)k * out_plane, out_plane);
             s.dbias[k] = first ? sum : s.dbias[k] + sum;
         }
         for (int xi = 0; xi < d->XI; xi++)
@@ -495,15 +492,12 @@ void winograd_backward(const layer *l, const layer_call *call)
         parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_transform, &j);
     }
     parallel_run(call->parts, call->batch, backward_images, &j);
-    for (int p = 0; p < call->parts; p++) {
-        int64_t begin, end;
-        parallel_range(call->batch, call->parts, p, &begin, &end);
-        if (begin == end)
-            continue;
-        wino_part s = wino_part_of(&j, p);
-        j.part_du[j.active] = s.du;
-        j.part_dbias[j.active] = s.dbias;
-        j.active++;
+    int active[PARALLEL_MAX_PARTS];
+    j.active = parallel_active_parts(call->batch, call->parts, active);
+    for (int i = 0; i < j.active; i++) {
+        wino_part s = wino_part_of(&j, active[i]);
+        j.part_du[i] = s.du;
+        j.part_dbias[i] = s.dbias;
     }
     parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_adjoint, &j);
     if (j.d.A > 1) /* U is made: the phases' filters' area now holds their gradient */

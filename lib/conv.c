@@ -1,4 +1,5 @@
-/* Convolution with stride, padding and groups, as im2col + one OpenBLAS sgemm per group.
+/* Convolution with stride, padding and groups, as im2col + one OpenBLAS sgemm per group, or as
+ * Winograd's minimal filtering (winograd.c) for the layers that it computes faster.
  *
  * Work is split over images: each parallel part unfolds a chunk of its images side by side (enough
  * columns to keep the GEMM efficient on small feature maps), multiplies, and scatters the result
@@ -76,8 +77,9 @@ static conv_scratch_layout conv_layout(const layer *l, shape in, shape out, int 
     return s;
 }
 
-/* Whether a call runs Winograd's algorithm (winograd.c) rather than im2col + GEMM: for the 3x3
- * layers it applies to, whenever the work is split over images. */
+/* Whether a call runs Winograd's algorithm (winograd.c) rather than im2col + GEMM: for the layers
+ * it applies to (3x3, 5x5 and 11x11 / 4 with enough channels), whenever the work is split over
+ * images. */
 static bool conv_uses_winograd(const layer *l, const layer_call *call)
 {
     return winograd_applies(l, call->in_shape) && (call->training || call->batch >= call->parts);

@@ -38,6 +38,10 @@ static const conv_case CONV_CASES[] = {
     {2, 6, 3, 1, 1, 2, 5, 5, 1, 3},    /* one image, three parts: split inside it    */
     {2, 3, 5, 3, 1, 1, 8, 6, 4, 3},    /* stride that skips input columns            */
     {2, 3, 3, 1, 1, 1, 30, 30, 5, 1},  /* several chunks of two images in one part   */
+    /* One input channel (MINI's conv1 on grey images): */
+    {1, 6, 3, 1, 1, 1, 9, 11, 3, 2},  /* MINI's conv1, smaller: rows shorter than a block */
+    {1, 4, 5, 1, 2, 1, 7, 37, 2, 1},  /* two whole blocks of 16 and a remainder           */
+    {1, 3, 3, 1, 0, 1, 20, 18, 1, 2}, /* no padding; one image, two parts                 */
 };
 
 START_TEST(conv_matches_direct_convolution_and_finite_differences)

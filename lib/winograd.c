@@ -371,7 +371,7 @@ SIMD_CLONES static void output_adjoint(const wino_dims *d, const float *dout, si
     FOR_TILE(d, OUTPUT_ADJOINT);
 }
 
-/* din of the chunk's images = the adjoint of pad_chunk and input_transform applied to dV. */
+/* din of the chunk's images: the adjoint of winograd_pad_chunk and input_transform, on dV. */
 static inline __attribute__((always_inline)) void
 input_adjoint_tile(const wino_dims *d, const float *dv, size_t P, float *padded, int ot)
 {

@@ -88,7 +88,7 @@ bool winograd_applies(const layer *l, shape in)
     /* The transforms gather and scatter a chunk's tiles through int32 offsets. */
     const shape out = {l->conv.out_channels, (in.h + 2 * l->conv.pad - k) / s + 1,
                        (in.w + 2 * l->conv.pad - k) / s + 1};
-    const wino_dims d = wino_dims_of(l, in, out, INT32_MAX, 1, false);
+    const wino_dims d = wino_dims_of(l, in, out, TARGET_TILES, 1, false); /* the largest chunk */
     return (size_t)d.chunk * d.C * d.Hp * d.Wp <= INT32_MAX &&
            (size_t)d.chunk * d.K * d.out_h * d.out_w <= INT32_MAX;
 }

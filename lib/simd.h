@@ -17,4 +17,14 @@
 #define SIMD_CLONES
 #endif
 
+/* Before a loop whose iterations touch distinct elements through computed indices (a scatter that
+ * the compiler cannot prove free of conflicts): vectorise it anyway. */
+#if defined(__clang__)
+#define SIMD_NO_CONFLICTS _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define SIMD_NO_CONFLICTS _Pragma("GCC ivdep")
+#else
+#define SIMD_NO_CONFLICTS
+#endif
+
 #endif

@@ -284,7 +284,7 @@ output_transform_tile(const wino_job *j, const float *m, size_t P, int64_t n0, i
                 for (int c = 0; c < ot; c++) {
                     float *at = o + (size_t)i * d->out_w + c;
                     const float *from = y + (i * ot + c) * LANES;
-#pragma GCC ivdep
+                    SIMD_NO_CONFLICTS
 #pragma GCC unroll 1
                     for (int l = 0; l < LANES; l++)
                         if (i < t.rows[l] && c < t.cols[l])
@@ -393,7 +393,7 @@ input_adjoint_tile(const wino_dims *d, const float *dv, size_t P, float *padded,
                 for (int k = 0; k < T; k++) {
                     float *at = dst + (size_t)i * d->Wp + k;
                     const float *from = tile + (i * T + k) * LANES;
-#pragma GCC ivdep
+                    SIMD_NO_CONFLICTS
                     for (int l = 0; l < t.n; l++)
                         at[t.in_at[l]] += from[l];
                 }

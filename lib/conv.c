@@ -8,6 +8,7 @@
  * and folds it back with col2im; the parts' weight gradients are then summed in a fixed order. A
  * batch smaller than the number of parts (inference on one image) is split inside the image
  * instead: over rows of the unfolding, then over output channels. */
+#include "conv_plane.h"
 #include "im2col.h"
 #include "layer.h"
 #include "memory.h"
@@ -88,6 +89,8 @@ static bool conv_uses_winograd(const layer *l, const layer_call *call)
 static size_t conv_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,
                                   bool training)
 {
+    if (conv_plane_applies(l))
+        return conv_plane_scratch_floats(l, in, parts, training);
     conv_scratch_layout s = conv_layout(l, in, out, batch, parts, training);
     size_t floats = (size_t)s.parts * s.per_part;
     if (winograd_applies(l, in)) { /* a smaller batch later may still take the im2col path */
@@ -251,6 +254,10 @@ static void conv_multiply_columns(void *ctx, int64_t begin, int64_t end, int par
 
 static void conv_forward(const layer *l, const layer_call *call)
 {
+    if (conv_plane_applies(l)) {
+        conv_plane_forward(l, call);
+        return;
+    }
     if (conv_uses_winograd(l, call)) {
         winograd_forward(l, call);
         return;
@@ -344,6 +351,10 @@ static void conv_sum_parts(void *ctx, int64_t begin, int64_t end, int part)
 
 static void conv_backward(const layer *l, const layer_call *call)
 {
+    if (conv_plane_applies(l)) {
+        conv_plane_backward(l, call);
+        return;
+    }
     if (conv_uses_winograd(l, call)) {
         winograd_backward(l, call);
         return;

@@ -1,0 +1,20 @@
+/* Convolutions whose groups each read one input channel (MINI's conv1 on grey images), 3x3 at
+ * stride 1 with padding 1, computed directly from the input plane rather than by im2col + GEMM.
+ *
+ * conv.c chooses the algorithm per layer; these functions take the same layer and call. */
+#ifndef ALEXNET_CONV_PLANE_H
+#define ALEXNET_CONV_PLANE_H
+
+#include "layer.h"
+
+/* Whether the layer is one this file computes: one input channel per group, a 3x3 kernel, stride
+ * 1 and padding 1 (the output plane is the input plane's size). */
+bool conv_plane_applies(const layer *l);
+
+/* Scratch floats for a call of up to `batch` images split into `parts`. */
+size_t conv_plane_scratch_floats(const layer *l, shape in, int parts, bool training);
+
+void conv_plane_forward(const layer *l, const layer_call *call);
+void conv_plane_backward(const layer *l, const layer_call *call);
+
+#endif

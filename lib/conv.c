@@ -1,5 +1,6 @@
 /* Convolution with stride, padding and groups, as im2col + one OpenBLAS sgemm per group, or as
- * Winograd's minimal filtering (winograd.c) for the layers that it computes faster.
+ * Winograd's minimal filtering (winograd.c) for the layers that it computes faster, or directly
+ * (conv_plane.c) for 3x3 layers whose groups read one input channel each.
  *
  * Work is split over images: each parallel part unfolds a chunk of its images side by side (enough
  * columns to keep the GEMM efficient on small feature maps), multiplies, and scatters the result

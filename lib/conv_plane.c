@@ -23,7 +23,7 @@
 #include <string.h>
 
 enum {
-    VL = 16,           /* outputs per vector block */
+    VL = SIMD_WIDTH,   /* outputs per vector block */
     TAPS = 9,          /* 3x3 */
     CHANNEL_BLOCK = 8, /* output channels per forward work item */
 };
@@ -128,15 +128,10 @@ static plane_job plane_job_of(const layer *l, const layer_call *call)
     return j;
 }
 
-/* VL floats as one value: GCC's and clang's vector extension, so that the blocks below stay in
- * registers (each clone of SIMD_CLONES maps it onto its own instructions). */
-typedef float vec __attribute__((vector_size(VL * sizeof(float))));
-typedef float vec_unaligned
-    __attribute__((vector_size(VL * sizeof(float)), aligned(sizeof(float))));
+typedef simd_floats vec; /* VL floats */
+typedef simd_floats_unaligned vec_unaligned;
 
-/* Loads and stores go through memcpy: the planes are not aligned to a vector, and a function
- * returning a vector would change the ABI between clones. A whole vector is one instruction; the
- * last, partial block of a plane goes lane by lane. */
+/* A whole vector is one instruction; the last, partial block of a plane goes lane by lane. */
 static inline __attribute__((always_inline)) void load_part(vec *v, const float *x, size_t n)
 {
     if (n == VL)

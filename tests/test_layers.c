@@ -206,6 +206,50 @@ START_TEST(maxpool_takes_window_maximum_and_routes_gradient)
 }
 END_TEST
 
+/* Every path (whole small planes of the paper's 3x3 / 2 windows, odd and even widths; rows of 32
+ * outputs and more) against a scan of each window in row-major order with PyTorch's rule, on data
+ * with many ties and some NaNs: the same maxima, and each gradient routed to the same element. */
+START_TEST(maxpool_paths_pick_the_scans_winners)
+{
+    static const int SIZES[][2] = {{28, 28}, {13, 13}, {27, 27}, {6, 6}, {7, 9},
+                                   {3, 40},  {5, 3},   {55, 55}, {9, 70}};
+    for (size_t c = 0; c < sizeof SIZES / sizeof SIZES[0]; c++) {
+        const int H = SIZES[c][0], W = SIZES[c][1];
+        harness h;
+        make_maxpool(&h);
+        harness_setup(&h, (shape){2, H, W}, 3, 1 + (int)(c % 3));
+        for (size_t i = 0; i < h.in_count; i++) { /* 5 levels: ties everywhere; 1% NaN */
+            const double u = rng_uniform(31, c, i);
+            h.x[i] = u < 0.01 ? NAN : (float)(int)(u * 5.0);
+        }
+        harness_backward(&h);
+        const int OH = h.out.h, OW = h.out.w;
+        double *dx = calloc(h.in_count, sizeof(double));
+        for (int p = 0; p < 6; p++)
+            for (int oy = 0; oy < OH; oy++)
+                for (int ox = 0; ox < OW; ox++) {
+                    size_t best = (size_t)-1;
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++) {
+                            const size_t at = ((size_t)p * H + oy * 2 + i) * W + ox * 2 + j;
+                            if (best == (size_t)-1 || h.x[at] > h.x[best] || isnan(h.x[at]))
+                                best = at;
+                        }
+                    const size_t o = ((size_t)p * OH + oy) * OW + ox;
+                    ck_assert_msg(isnan(h.x[best]) ? isnan(h.y[o]) : h.y[o] == h.x[best],
+                                  "%dx%d: output %zu is %g, expected %g", H, W, o, h.y[o],
+                                  h.x[best]);
+                    dx[best] += h.r[o];
+                }
+        for (size_t i = 0; i < h.in_count; i++)
+            ck_assert_msg(fabs(h.dx[i] - dx[i]) <= 1e-6 * (1.0 + fabs(dx[i])),
+                          "%dx%d: input gradient %zu is %g, expected %g", H, W, i, h.dx[i], dx[i]);
+        free(dx);
+        harness_free(&h);
+    }
+}
+END_TEST
+
 /* Caffe's rounding (PyTorch's ceil_mode): 8 rows give 4 outputs, the last window clipped to rows
  * 6 and 7; 9 columns give 4 either way. Gradients still go to each clipped window's maximum. */
 START_TEST(maxpool_ceil_clips_the_last_window)
@@ -498,6 +542,7 @@ int main(void)
     tcase_add_test(tc, relu_clamps_and_passes_gradient_where_positive);
     tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 4);
     tcase_add_test(tc, maxpool_takes_window_maximum_and_routes_gradient);
+    tcase_add_test(tc, maxpool_paths_pick_the_scans_winners);
     tcase_add_test(tc, maxpool_ceil_clips_the_last_window);
     tcase_add_test(tc, maxpool_ties_go_to_first_maximum);
     tcase_add_test(tc, maxpool_nan_wins_as_in_pytorch);

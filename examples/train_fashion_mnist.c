@@ -32,7 +32,7 @@
  * process 0 alone prints and writes the files. N processes then train as one process with the
  * same --batch does.
  */
-#include <alexnet/alexnet.h>
+#include "fashion_mnist.h"
 #ifdef ALEXNET_WITH_MPI
 #include <alexnet/alexnet_mpi.h>
 #endif
@@ -45,10 +45,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *const CLASS_NAMES[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
-                                            "Coat",        "Sandal",    "Shirt",    "Sneaker",
-                                            "Bag",         "Ankle boot"};
 
 typedef struct options {
     const char *data, *out;
@@ -130,7 +126,7 @@ static void usage(void)
 
 static options parse(int argc, char **argv)
 {
-    options o = {.data = "/usr/share/datasets/fashion-mnist",
+    options o = {.data = FASHION_MNIST_DIR,
                  .out = "fashion-mnist-run",
                  .epochs = 6,
                  .batch = 64,
@@ -194,18 +190,6 @@ static options parse(int argc, char **argv)
 static void path_in(char *buf, size_t size, const options *o, const char *name)
 {
     snprintf(buf, size, "%s/%s", o->out, name);
-}
-
-static alexnet_status open_split(const options *o, const char *split, alexnet_dataset **ds)
-{
-    char images[1024], labels[1024];
-    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", o->data, split);
-    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", o->data, split);
-    if (access(images, R_OK) != 0) { /* also take unpacked files */
-        snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte", o->data, split);
-        snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte", o->data, split);
-    }
-    return alexnet_dataset_open_idx(ds, images, labels);
 }
 
 /* Test-set accuracy and mean loss, in inference mode. With `mirror`, each image and its mirror
@@ -344,8 +328,8 @@ int main(int argc, char **argv)
     path_in(filters_path, sizeof filters_path, &o, "filters.png");
 
     alexnet_dataset *train = NULL, *test = NULL;
-    if (open_split(&o, "train", &train) != ALEXNET_OK ||
-        open_split(&o, "t10k", &test) != ALEXNET_OK)
+    if (fashion_mnist_open(o.data, "train", &train) != ALEXNET_OK ||
+        fashion_mnist_open(o.data, "t10k", &test) != ALEXNET_OK)
         return fail("opening Fashion-MNIST (install dataset-fashion-mnist, or pass --data)");
 
     alexnet_network *net = NULL;
@@ -365,7 +349,7 @@ int main(int argc, char **argv)
         sgd.learning_rate = o.lr;
         if (alexnet_network_create(&net, &cfg, o.seed) != ALEXNET_OK ||
             alexnet_optimizer_create(&opt, net, &sgd) != ALEXNET_OK ||
-            alexnet_network_set_class_names(net, CLASS_NAMES, 10) != ALEXNET_OK ||
+            alexnet_network_set_class_names(net, FASHION_MNIST_CLASSES, 10) != ALEXNET_OK ||
             share_initial_weights(net) != ALEXNET_OK)
             return fail("creating the network");
         if (!o.cosine) { /* the paper's step schedule: divide by 10 for the last epoch */
@@ -386,8 +370,8 @@ int main(int argc, char **argv)
     alexnet_preprocessing_init(&prep, ALEXNET_PREPROCESSING_PLAIN);
     prep.resize = ALEXNET_RESIZE_SHORTER;
     prep.resize_side = cfg.in_height;
-    prep.mean[0] = 0.2860f;
-    prep.std[0] = 0.3530f;
+    prep.mean[0] = FASHION_MNIST_MEAN;
+    prep.std[0] = FASHION_MNIST_STD;
     if (alexnet_network_set_preprocessing(net, &prep) != ALEXNET_OK)
         return fail("preprocessing");
     alexnet_loader_config lc;

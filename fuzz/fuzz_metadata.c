@@ -7,6 +7,7 @@
 #include "metadata.h"
 
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,7 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == ALEXNET_OK)
         FUZZ_REQUIRE(cfg.in_channels >= 1 && cfg.in_height >= 1 && cfg.num_classes >= 1 &&
                      cfg.dropout >= 0.0f && cfg.dropout < 1.0f && cfg.lrn_k > 0.0f &&
-                     cfg.lrn_size >= 1 && (cfg.pool_ceil == 0 || cfg.pool_ceil == 1));
+                     cfg.lrn_size >= 1 && (cfg.pool_ceil == 0 || cfg.pool_ceil == 1) &&
+                     (cfg.pool_size == 2 || cfg.pool_size == 3) && (cfg.lrn == 0 || cfg.lrn == 1) &&
+                     (unsigned)cfg.activation <= ALEXNET_ACTIVATION_TANH && isfinite(cfg.init_bias));
 
     optimizer_state opt;
     st = metadata_optimizer_from_json("fuzz", "input", text, &opt);

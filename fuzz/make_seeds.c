@@ -164,6 +164,15 @@ static void metadata_seeds(alexnet_network *net, alexnet_optimizer *opt)
     char *caffe_text = metadata_config_to_json(&caffe);
     write_seed("metadata", "config-caffe", caffe_text, strlen(caffe_text));
     free(caffe_text);
+    alexnet_config ablated; /* format 2 with the paper's switches off */
+    alexnet_config_init(&ablated, ALEXNET_ARCH_MINI);
+    ablated.activation = ALEXNET_ACTIVATION_TANH;
+    ablated.lrn = 0;
+    ablated.pool_size = 2;
+    ablated.init_bias = 0.5f;
+    char *ablated_text = metadata_config_to_json(&ablated);
+    write_seed("metadata", "config-ablated", ablated_text, strlen(ablated_text));
+    free(ablated_text);
     for (int kind = ALEXNET_PREPROCESSING_PLAIN; kind <= ALEXNET_PREPROCESSING_CAFFE; kind++) {
         alexnet_preprocessing p;
         alexnet_preprocessing_init(&p, (alexnet_preprocessing_kind)kind);

@@ -99,13 +99,18 @@ void arch_defaults(alexnet_config *cfg, alexnet_arch arch)
     cfg->lrn_alpha = LRN_ALPHA;
     cfg->lrn_beta = LRN_BETA;
     cfg->lrn_k = LRN_K;
+    cfg->activation = ALEXNET_ACTIVATION_RELU;
+    cfg->lrn = arch_has_lrn(arch);
+    cfg->pool_size = 3; /* overlapping pooling, section 3.4 */
+    cfg->init_bias = 1.0f;
 }
 
 bool arch_uses_format_2(const alexnet_config *cfg)
 {
-    return cfg->pool_ceil != 0 ||
-           (arch_has_lrn(cfg->arch) && (cfg->lrn_size != LRN_SIZE || cfg->lrn_alpha != LRN_ALPHA ||
-                                        cfg->lrn_beta != LRN_BETA || cfg->lrn_k != LRN_K));
+    return cfg->pool_ceil != 0 || cfg->activation != ALEXNET_ACTIVATION_RELU ||
+           cfg->pool_size != 3 || cfg->lrn != arch_has_lrn(cfg->arch) ||
+           (cfg->lrn && (cfg->lrn_size != LRN_SIZE || cfg->lrn_alpha != LRN_ALPHA ||
+                         cfg->lrn_beta != LRN_BETA || cfg->lrn_k != LRN_K));
 }
 
 bool arch_has_lrn(alexnet_arch arch)
@@ -168,6 +173,14 @@ static void add_params(builder *b, layer *l, const char *torch_base)
     }
 }
 
+static void add_activation(builder *b, int number)
+{
+    if (b->net->config.activation == ALEXNET_ACTIVATION_TANH)
+        finish(b, add(b, &tanh_ops, "tanh", number));
+    else
+        finish(b, add(b, &relu_ops, "relu", number));
+}
+
 static void build(builder *b)
 {
     const alexnet_config *cfg = &b->net->config;
@@ -188,8 +201,8 @@ static void build(builder *b)
         }
         finish(b, l);
         add_params(b, l, TORCH_CONV[i]);
-        finish(b, add(b, &relu_ops, "relu", i + 1));
-        if (c->lrn) {
+        add_activation(b, i + 1);
+        if (c->lrn && cfg->lrn) {
             l = add(b, &lrn_ops, "lrn", i + 1);
             if (l) {
                 l->lrn.size = cfg->lrn_size;
@@ -201,8 +214,8 @@ static void build(builder *b)
         }
         if (c->pool) {
             l = add(b, &maxpool_ops, "pool", i + 1);
-            if (l) { /* overlapping pooling, section 3.4 */
-                l->pool.kernel = 3;
+            if (l) {
+                l->pool.kernel = cfg->pool_size;
                 l->pool.stride = 2;
                 l->pool.ceil = cfg->pool_ceil;
             }
@@ -231,7 +244,7 @@ static void build(builder *b)
         finish(b, l);
         add_params(b, l, TORCH_FC[i]);
         if (i < 2)
-            finish(b, add(b, &relu_ops, "relu", number));
+            add_activation(b, number);
     }
 }
 

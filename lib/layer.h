@@ -59,7 +59,7 @@ typedef struct layer_ops {
 
 struct layer {
     const layer_ops *ops;
-    char name[16]; /* "conv1", "relu1", "lrn1", "pool1", "drop6", "fc6", ... */
+    char name[16]; /* "conv1", "relu1" (or "tanh1"), "lrn1", "pool1", "drop6", "fc6", ... */
     int index;     /* position in the network, which also names its random stream */
     union {
         struct {
@@ -89,6 +89,7 @@ struct layer {
 
 extern const layer_ops conv_ops;
 extern const layer_ops relu_ops;
+extern const layer_ops tanh_ops;
 extern const layer_ops lrn_ops;
 extern const layer_ops maxpool_ops;
 extern const layer_ops adaptive_avgpool_ops;

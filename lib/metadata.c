@@ -14,6 +14,7 @@
 #include <string.h>
 
 static const char *const INIT_KEYS[] = {"paper", "he"};
+static const char *const ACTIVATION_KEYS[] = {"relu", "tanh"};
 static const char *const SCHEDULE_KEYS[] = {"constant", "step", "plateau"};
 
 /* Reads fields of one JSON object; the first failure is kept as the status and later reads do
@@ -138,12 +139,24 @@ char *metadata_config_to_json(const alexnet_config *cfg)
                           "in_channels", cfg->in_channels, "in_height", cfg->in_height, "in_width",
                           cfg->in_width, "num_classes", cfg->num_classes, "dropout",
                           (double)cfg->dropout, "init", INIT_KEYS[cfg->init]);
-    if (o != NULL && arch_uses_format_2(cfg) &&
-        (json_object_set_new(o, "pool_ceil", json_integer(cfg->pool_ceil)) != 0 ||
-         json_object_set_new(o, "lrn",
-                             json_pack("{s:i, s:f, s:f, s:f}", "size", cfg->lrn_size, "alpha",
+    /* LRN: its constants where the network has it, false where the architecture's is off. */
+    json_t *lrn = cfg->lrn ? json_pack("{s:i, s:f, s:f, s:f}", "size", cfg->lrn_size, "alpha",
                                        (double)cfg->lrn_alpha, "beta", (double)cfg->lrn_beta, "k",
-                                       (double)cfg->lrn_k)) != 0)) {
+                                       (double)cfg->lrn_k)
+                           : arch_has_lrn(cfg->arch) ? json_false()
+                                                     : NULL;
+    bool failed = o == NULL;
+    if (!failed && arch_uses_format_2(cfg))
+        failed = json_object_set_new(o, "pool_ceil", json_integer(cfg->pool_ceil)) != 0 ||
+                 json_object_set_new(o, "pool_size", json_integer(cfg->pool_size)) != 0 ||
+                 json_object_set_new(o, "activation",
+                                     json_string(ACTIVATION_KEYS[cfg->activation])) != 0 ||
+                 (lrn != NULL && json_object_set(o, "lrn", lrn) != 0);
+    /* The starting bias changes no computation, so it needs no format 2: older readers skip it. */
+    if (!failed && cfg->init_bias != 1.0f)
+        failed = json_object_set_new(o, "init_bias", json_real((double)cfg->init_bias)) != 0;
+    json_decref(lrn);
+    if (failed) {
         json_decref(o); /* out of memory: a file without them would hold another network */
         return NULL;
     }
@@ -176,8 +189,18 @@ alexnet_status metadata_config_from_json(const char *fn, const char *path, const
     /* Format 2 fields: absent means the defaults just set. */
     if (r.status == ALEXNET_OK && json_object_get(o, "pool_ceil"))
         field_int(&r, o, "pool_ceil", INT_MIN, &read.pool_ceil);
+    if (r.status == ALEXNET_OK && json_object_get(o, "pool_size"))
+        field_int(&r, o, "pool_size", INT_MIN, &read.pool_size);
+    int activation = 0;
+    if (r.status == ALEXNET_OK && json_object_get(o, "activation"))
+        field_key(&r, o, "activation", ACTIVATION_KEYS, 2, &activation);
+    read.activation = (alexnet_activation)activation;
+    if (r.status == ALEXNET_OK && json_object_get(o, "init_bias"))
+        field_float(&r, o, "init_bias", NAN, &read.init_bias);
     json_t *lrn = r.status == ALEXNET_OK ? json_object_get(o, "lrn") : NULL;
-    if (lrn != NULL) {
+    if (json_is_false(lrn)) {
+        read.lrn = 0;
+    } else if (lrn != NULL) { /* constants; on an architecture without LRN they change nothing */
         field_reader lr = {fn, path, "alexnet.config.lrn", ALEXNET_OK};
         field_int(&lr, lrn, "size", INT_MIN, &read.lrn_size);
         field_float(&lr, lrn, "alpha", NAN, &read.lrn_alpha);

@@ -81,8 +81,17 @@ alexnet_status network_config_resolve(const char *fn, const alexnet_config *cfg,
         (st = check_range(fn, "lrn_size", full->lrn_size, 1, 15)) ||
         (st = check_float_range(fn, "lrn_alpha", full->lrn_alpha, 0.0f, 1.0f, true)) ||
         (st = check_float_range(fn, "lrn_beta", full->lrn_beta, 0.0f, 4.0f, true)) ||
-        (st = check_float_range(fn, "lrn_k", full->lrn_k, 0.0f, 1000.0f, false)))
+        (st = check_float_range(fn, "lrn_k", full->lrn_k, 0.0f, 1000.0f, false)) ||
+        (st = check_range(fn, "activation", full->activation, ALEXNET_ACTIVATION_RELU,
+                          ALEXNET_ACTIVATION_TANH)) ||
+        (st = check_range(fn, "lrn", full->lrn, 0, 1)) ||
+        (st = check_range(fn, "pool_size", full->pool_size, 2, 3)) ||
+        (st = check_float_range(fn, "init_bias", full->init_bias, -100.0f, 100.0f, true)))
         return st;
+    if (full->lrn && !arch_has_lrn(full->arch))
+        return error_set(ALEXNET_ERR_INVALID_ARGUMENT,
+                         "%s: config.lrn is 1, but %s has no LRN layer; it must be 0", fn,
+                         arch_name(full->arch));
     return ALEXNET_OK;
 }
 
@@ -189,9 +198,9 @@ alexnet_status network_prepare_training(const char *fn, alexnet_network *net)
     return ALEXNET_OK;
 }
 
-/* Paper, section 5: biases 1 in conv2, conv4, conv5 and the hidden FC layers, so that their ReLUs
- * start with positive inputs. */
-static bool paper_bias_is_one(const char *layer_name)
+/* Paper, section 5: biases 1 (config.init_bias) in conv2, conv4, conv5 and the hidden FC layers,
+ * so that their ReLUs start with positive inputs. */
+static bool takes_init_bias(const char *layer_name)
 {
     static const char *const ones[] = {"conv2", "conv4", "conv5", "fc6", "fc7"};
     for (size_t i = 0; i < sizeof ones / sizeof ones[0]; i++)
@@ -228,8 +237,9 @@ void network_init_params(alexnet_network *net)
         network_param *p = &net->params[i];
         const layer *l = p->owner;
         if (p->is_bias) {
-            float v =
-                net->config.init == ALEXNET_INIT_PAPER && paper_bias_is_one(l->name) ? 1.0f : 0.0f;
+            float v = net->config.init == ALEXNET_INIT_PAPER && takes_init_bias(l->name)
+                          ? net->config.init_bias
+                          : 0.0f;
             for (int64_t k = 0; k < p->value.numel; k++)
                 p->value.data[k] = v;
             continue;

@@ -167,6 +167,7 @@ START_TEST(caffe_fields_and_preprocessing_are_range_checked)
     ck_assert_ok(alexnet_network_get_config(trained, &cfg));
     cfg.pool_ceil = 1;
     cfg.lrn_k = 1.5f;
+    cfg.init_bias = 0.5f; /* recorded only where it is not the paper's 1 */
     alexnet_network *net = NULL;
     ck_assert_ok(alexnet_network_create(&net, &cfg, 3));
     alexnet_preprocessing p;
@@ -189,6 +190,10 @@ START_TEST(caffe_fields_and_preprocessing_are_range_checked)
         {"alexnet.config", "lrn", "size", "4294967301", "'size' is 4294967301"},
         {"alexnet.config", "lrn", "k", "0", "config.lrn_k is 0"},
         {"alexnet.config", "lrn", "beta", "\"high\"", "'beta' must be a finite number"},
+        {"alexnet.config", NULL, "activation", "\"sigmoid\"",
+         "'activation' is not one of relu, tanh"},
+        {"alexnet.config", NULL, "pool_size", "7", "config.pool_size is 7"},
+        {"alexnet.config", NULL, "init_bias", "1e300", "'init_bias' must be a finite number"},
         {"alexnet.format", NULL, NULL, "3", "reads formats 1 and 2"},
         {"alexnet.preprocessing", NULL, "resize", "\"sideways\"", "'resize' is not one of none"},
         {"alexnet.preprocessing", NULL, "side", "0", "preprocessing.resize_side is 0"},

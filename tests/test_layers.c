@@ -124,6 +124,46 @@ START_TEST(relu_clamps_and_passes_gradient_where_positive)
 }
 END_TEST
 
+/* tanh: within 4 float ulps of double-precision tanh over the whole range (both of the kernel's
+ * formulas, the switch at 0.625, saturation from 9), NaN and infinities as tanh has them, and the
+ * gradient 1 - tanh^2 against finite differences. */
+START_TEST(tanh_matches_libm_and_finite_differences)
+{
+    harness h;
+    memset(&h, 0, sizeof h);
+    h.l.ops = &tanh_ops;
+    strcpy(h.l.name, "tanh");
+    harness_setup(&h, (shape){3, 20, 25}, 2, 2);
+    for (size_t i = 0; i < h.in_count; i++) /* -12 to 12, denser near 0 */
+        h.x[i] = 12.0f * powf((float)i / (float)h.in_count * 2.0f - 1.0f, 3.0f);
+    h.x[1] = 0.625f;
+    h.x[2] = nextafterf(0.625f, 0.0f);
+    h.x[3] = -1e-30f;
+    h.x[4] = 0.0f;
+    harness_forward(&h);
+    for (size_t i = 0; i < h.in_count; i++) {
+        const double want = tanh((double)h.x[i]);
+        const double ulp = nextafterf((float)fabs(want), INFINITY) - (float)fabs(want);
+        ck_assert_msg(fabs(h.y[i] - want) <= 4.0 * ulp, "tanh(%.9g) gave %.9g, not %.9g",
+                      (double)h.x[i], (double)h.y[i], want);
+    }
+    ck_assert(signbit(h.y[3]) && h.y[4] == 0.0f && !signbit(h.y[4]));
+    fill_separated(h.x, h.in_count, 5, 0.05f); /* where the gradient is not tiny */
+    for (size_t i = 0; i < h.in_count; i++)
+        h.x[i] *= 0.5f;
+    harness_forward(&h);
+    harness_check_all(&h, 1e-2f);
+    h.x[0] = NAN;
+    h.x[1] = INFINITY;
+    h.x[2] = -INFINITY;
+    harness_forward(&h);
+    ck_assert(isnan(h.y[0]));
+    ck_assert_float_eq(h.y[1], 1.0f);
+    ck_assert_float_eq(h.y[2], -1.0f);
+    harness_free(&h);
+}
+END_TEST
+
 static void make_lrn(harness *h, int size)
 {
     memset(h, 0, sizeof *h);
@@ -540,6 +580,7 @@ int main(void)
     tcase_add_test(tc, conv_gives_same_result_for_any_split);
     tcase_add_test(tc, conv_backward_skips_input_gradient_when_not_needed);
     tcase_add_test(tc, relu_clamps_and_passes_gradient_where_positive);
+    tcase_add_test(tc, tanh_matches_libm_and_finite_differences);
     tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 4);
     tcase_add_test(tc, maxpool_takes_window_maximum_and_routes_gradient);
     tcase_add_test(tc, maxpool_paths_pick_the_scans_winners);

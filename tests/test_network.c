@@ -26,6 +26,24 @@ static alexnet_network *make_network(alexnet_arch arch, int side, int channels, 
     return net;
 }
 
+/* MINI with the paper's choices switched: tanh, no LRN, adjacent 2x2 pooling. */
+static alexnet_network *make_switched_network(int side, int channels, uint64_t seed)
+{
+    alexnet_config cfg;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.in_height = cfg.in_width = side;
+    cfg.in_channels = channels;
+    cfg.num_classes = 5;
+    cfg.dropout = 0.0f;
+    cfg.init = ALEXNET_INIT_HE;
+    cfg.activation = ALEXNET_ACTIVATION_TANH;
+    cfg.lrn = 0;
+    cfg.pool_size = 2;
+    alexnet_network *net = NULL;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, seed));
+    return net;
+}
+
 static alexnet_tensor *make_tensor4(int64_t n, int64_t c, int64_t h, int64_t w, uint64_t seed)
 {
     int64_t shape[4] = {n, c, h, w};
@@ -348,10 +366,11 @@ static double loss_of(alexnet_network *net, alexnet_tensor *x, alexnet_tensor *y
 START_TEST(network_gradients_match_finite_differences)
 {
     const alexnet_arch arches[] = {ALEXNET_ARCH_MINI, ALEXNET_ARCH_TORCHVISION, ALEXNET_ARCH_PAPER,
-                                   ALEXNET_ARCH_MINI};
-    const int sides[] = {20, 63, 67, 64}, channels[] = {2, 2, 2, 3};
+                                   ALEXNET_ARCH_MINI, ALEXNET_ARCH_MINI};
+    const int sides[] = {20, 63, 67, 64, 20}, channels[] = {2, 2, 2, 3, 2};
     alexnet_network *net =
-        make_network(arches[_i], sides[_i], channels[_i], 5, 0.0f, ALEXNET_INIT_HE, 11);
+        _i < 4 ? make_network(arches[_i], sides[_i], channels[_i], 5, 0.0f, ALEXNET_INIT_HE, 11)
+               : make_switched_network(sides[_i], channels[_i], 11); /* tanh's backward */
     alexnet_tensor *x = make_tensor4(2, channels[_i], sides[_i], sides[_i], 7);
     alexnet_tensor *y = make_logits(2, 5);
     int32_t labels[2] = {1, 4};
@@ -454,6 +473,21 @@ START_TEST(bad_config_is_rejected_with_the_field_named)
 END_TEST
 
 /* The 1.1 fields: ranges named in messages; a 1.0 caller's shorter struct gets their defaults. */
+/* A MINI network made from a config struct as an older caller passes it: it ends at `end`, and
+ * what lies past that is garbage. Its config, read back, goes to *got. */
+static alexnet_network *create_from_older_struct(size_t end, alexnet_config *got)
+{
+    alexnet_config old;
+    alexnet_network *net = NULL;
+    ck_assert_ok(alexnet_config_init(&old, ALEXNET_ARCH_MINI));
+    memset((char *)&old + end, 0x7f, sizeof old - end);
+    old.struct_size = end;
+    ck_assert_ok(alexnet_network_create(&net, &old, 1));
+    ck_assert_ok(alexnet_config_init(got, ALEXNET_ARCH_PAPER));
+    ck_assert_ok(alexnet_network_get_config(net, got));
+    return net;
+}
+
 START_TEST(caffe_fields_are_checked_and_default_for_older_callers)
 {
     alexnet_config cfg;
@@ -502,14 +536,8 @@ START_TEST(caffe_fields_are_checked_and_default_for_older_callers)
 
     /* A caller built against 1.0 passes a struct that ends at `init`: garbage past it is not
      * read, and the network gets the defaults. */
-    alexnet_config old;
-    ck_assert_ok(alexnet_config_init(&old, ALEXNET_ARCH_MINI));
-    memset(&old.pool_ceil, 0x7f, sizeof old - offsetof(alexnet_config, pool_ceil));
-    old.struct_size = offsetof(alexnet_config, pool_ceil);
-    ck_assert_ok(alexnet_network_create(&net, &old, 1));
     alexnet_config got;
-    ck_assert_ok(alexnet_config_init(&got, ALEXNET_ARCH_PAPER));
-    ck_assert_ok(alexnet_network_get_config(net, &got));
+    net = create_from_older_struct(offsetof(alexnet_config, pool_ceil), &got);
     ck_assert_int_eq(got.pool_ceil, 0);
     ck_assert_int_eq(got.lrn_size, 5);
     ck_assert_float_eq(got.lrn_k, 2.0f);
@@ -519,6 +547,141 @@ START_TEST(caffe_fields_are_checked_and_default_for_older_callers)
     small.struct_size = offsetof(alexnet_config, pool_ceil);
     ck_assert_ok(alexnet_network_get_config(net, &small));
     ck_assert_int_eq(small.pool_ceil, 0x55555555);
+    alexnet_network_free(net);
+}
+END_TEST
+
+static int64_t param_dim(alexnet_network *net, const char *name, int axis)
+{
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_network_param(net, name, &t, NULL));
+    return alexnet_tensor_dim(t, axis);
+}
+
+static void assert_all_equal(alexnet_network *net, const char *name, float value)
+{
+    alexnet_tensor *t = NULL;
+    ck_assert_ok(alexnet_network_param(net, name, &t, NULL));
+    for (int64_t i = 0; i < alexnet_tensor_numel(t); i++)
+        ck_assert_msg(alexnet_tensor_data(t)[i] == value, "%s[%lld] is %g, not %g", name,
+                      (long long)i, (double)alexnet_tensor_data(t)[i], (double)value);
+}
+
+/* The switches of the paper's choices (issue: the paper's claims): their defaults are the
+ * paper's, their ranges are named in messages, they change the layer list, and a caller built
+ * before them gets the defaults. */
+START_TEST(paper_switches_are_checked_and_shape_the_network)
+{
+    alexnet_config cfg;
+    alexnet_network *net = NULL;
+    for (int a = ALEXNET_ARCH_PAPER; a <= ALEXNET_ARCH_MINI; a++) {
+        ck_assert_ok(alexnet_config_init(&cfg, (alexnet_arch)a));
+        ck_assert_int_eq(cfg.activation, ALEXNET_ACTIVATION_RELU);
+        ck_assert_int_eq(cfg.lrn, a != ALEXNET_ARCH_TORCHVISION);
+        ck_assert_int_eq(cfg.pool_size, 3);
+        ck_assert_float_eq(cfg.init_bias, 1.0f);
+    }
+    static const struct {
+        const char *field, *message;
+    } bad[] = {{"activation", "config.activation is 2; it must be 0 to 1"},
+               {"lrn", "config.lrn is 2; it must be 0 to 1"},
+               {"pool_size", "config.pool_size is 4; it must be 2 to 3"},
+               {"pool_size_1", "config.pool_size is 1; it must be 2 to 3"},
+               {"init_bias", "config.init_bias is nan; it must be from -100 to 100"},
+               {"init_bias_big", "config.init_bias is 1000; it must be from -100 to 100"},
+               {"torchvision_lrn", "config.lrn is 1, but ALEXNET_ARCH_TORCHVISION has no LRN "
+                                   "layer; it must be 0"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *f = bad[i].field;
+        ck_assert_ok(alexnet_config_init(&cfg, strcmp(f, "torchvision_lrn") == 0
+                                                   ? ALEXNET_ARCH_TORCHVISION
+                                                   : ALEXNET_ARCH_MINI));
+        if (strcmp(f, "activation") == 0)
+            cfg.activation = (alexnet_activation)2;
+        else if (strcmp(f, "lrn") == 0)
+            cfg.lrn = 2;
+        else if (strcmp(f, "pool_size") == 0)
+            cfg.pool_size = 4;
+        else if (strcmp(f, "pool_size_1") == 0)
+            cfg.pool_size = 1;
+        else if (strcmp(f, "init_bias") == 0)
+            cfg.init_bias = NAN;
+        else if (strcmp(f, "init_bias_big") == 0)
+            cfg.init_bias = 1000.0f;
+        else
+            cfg.lrn = 1;
+        ck_assert_fails(alexnet_network_create(&net, &cfg, 1), ALEXNET_ERR_INVALID_ARGUMENT,
+                        bad[i].message);
+        ck_assert_ptr_null(net);
+    }
+
+    /* Adjacent 2x2 windows: MINI's 28 -> 14 -> 7 -> 3 instead of 28 -> 13 -> 6 -> 2; PAPER's
+     * 55 -> 27 -> 13 -> 6 either way (the paper's comparison changes nothing else). */
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.pool_size = 2;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 1));
+    ck_assert_int_eq(param_dim(net, "fc6.weight", 1), 64 * 3 * 3);
+    alexnet_network_free(net);
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_PAPER));
+    cfg.pool_size = 2;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 1));
+    ck_assert_int_eq(param_dim(net, "fc6.weight", 1), 9216);
+    alexnet_network_free(net);
+
+    /* The paper's init with another bias constant; He's init ignores it. */
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.init_bias = 0.25f;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 1));
+    assert_all_equal(net, "conv1.bias", 0.0f);
+    assert_all_equal(net, "conv2.bias", 0.25f);
+    assert_all_equal(net, "conv3.bias", 0.0f);
+    assert_all_equal(net, "fc7.bias", 0.25f);
+    assert_all_equal(net, "fc8.bias", 0.0f);
+    alexnet_network_free(net);
+    cfg.init = ALEXNET_INIT_HE;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 1));
+    assert_all_equal(net, "conv2.bias", 0.0f);
+    alexnet_network_free(net);
+
+    /* tanh and no LRN: the logits are those of the same weights run through tanh layers, which
+     * differ from ReLU's; without LRN the same weights give other logits again. */
+    alexnet_tensor *x = make_tensor4(2, 1, 28, 28, 3), *relu = make_logits(2, 10),
+                   *tanh_logits = make_logits(2, 10), *no_lrn = make_logits(2, 10);
+    alexnet_network *r = make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.0f, ALEXNET_INIT_HE, 4);
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.init = ALEXNET_INIT_HE;
+    cfg.activation = ALEXNET_ACTIVATION_TANH;
+    alexnet_network *t = NULL, *n = NULL;
+    ck_assert_ok(alexnet_network_create(&t, &cfg, 4));
+    cfg.activation = ALEXNET_ACTIVATION_RELU;
+    cfg.lrn = 0;
+    ck_assert_ok(alexnet_network_create(&n, &cfg, 4));
+    assert_all_equal(t, "fc8.bias", 0.0f);
+    ck_assert_ok(alexnet_network_forward(r, x, relu, 0));
+    ck_assert_ok(alexnet_network_forward(t, x, tanh_logits, 0));
+    ck_assert_ok(alexnet_network_forward(n, x, no_lrn, 0));
+    for (int i = 0; i < 20; i++) {
+        ck_assert(isfinite(alexnet_tensor_data(tanh_logits)[i]));
+        ck_assert(alexnet_tensor_data(tanh_logits)[i] != alexnet_tensor_data(relu)[i]);
+        ck_assert(alexnet_tensor_data(no_lrn)[i] != alexnet_tensor_data(relu)[i]);
+    }
+    alexnet_network_free(r);
+    alexnet_network_free(t);
+    alexnet_network_free(n);
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(relu);
+    alexnet_tensor_free(tanh_logits);
+    alexnet_tensor_free(no_lrn);
+
+    /* A caller built before the switches passes a struct that ends at lrn_k: garbage past it is
+     * not read, and the network gets the paper's choices. */
+    alexnet_config got;
+    net = create_from_older_struct(offsetof(alexnet_config, activation), &got);
+    ck_assert_int_eq(got.activation, ALEXNET_ACTIVATION_RELU);
+    ck_assert_int_eq(got.lrn, 1);
+    ck_assert_int_eq(got.pool_size, 3);
+    ck_assert_float_eq(got.init_bias, 1.0f);
+    assert_all_equal(net, "conv2.bias", 1.0f);
     alexnet_network_free(net);
 }
 END_TEST
@@ -653,10 +816,11 @@ int main(void)
     tcase_add_test(tc, thread_count_is_validated);
     tcase_add_test(tc, dropout_masks_follow_seed_and_step);
     tcase_add_test(tc, planned_passes_allocate_nothing);
-    tcase_add_loop_test(tc, network_gradients_match_finite_differences, 0, 4);
+    tcase_add_loop_test(tc, network_gradients_match_finite_differences, 0, 5);
     tcase_add_test(tc, backward_writes_rather_than_adds);
     tcase_add_test(tc, bad_config_is_rejected_with_the_field_named);
     tcase_add_test(tc, caffe_fields_are_checked_and_default_for_older_callers);
+    tcase_add_test(tc, paper_switches_are_checked_and_shape_the_network);
     tcase_add_test(tc, too_small_input_names_the_smallest_size);
     tcase_add_test(tc, misuse_of_forward_and_backward_is_reported);
     tcase_add_test(tc, non_finite_loss_is_reported_without_touching_gradients);

@@ -130,6 +130,75 @@ START_TEST(caffe_settings_and_preprocessing_travel_with_the_network)
 }
 END_TEST
 
+/* The paper's switches travel with the file: tanh, no LRN and 2x2 pooling make format 2 (a
+ * reader that does not know them must not build another network); the bias constant, which
+ * changes no computation, is recorded in format 1. */
+START_TEST(paper_switches_travel_with_the_network)
+{
+    alexnet_config cfg;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    cfg.init_bias = 0.0f;
+    alexnet_network *net = NULL, *loaded = NULL;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 8));
+    const char *path = in_dir("bias0.safetensors");
+    ck_assert_ok(alexnet_network_save(net, path));
+    file_image image;
+    ck_assert_str_eq(metadata_of(path, "alexnet.format", &image), "1");
+    json_decref(image.header);
+    free(image.data);
+    ck_assert_ok(alexnet_network_load(&loaded, path));
+    alexnet_config back;
+    ck_assert_ok(alexnet_config_init(&back, ALEXNET_ARCH_PAPER));
+    ck_assert_ok(alexnet_network_get_config(loaded, &back));
+    ck_assert_float_eq(back.init_bias, 0.0f);
+    alexnet_network_free(loaded);
+    alexnet_network_free(net);
+
+    cfg.activation = ALEXNET_ACTIVATION_TANH;
+    cfg.lrn = 0;
+    cfg.pool_size = 2;
+    cfg.init_bias = 0.5f;
+    ck_assert_ok(alexnet_network_create(&net, &cfg, 8));
+    path = in_dir("switches.safetensors");
+    ck_assert_ok(alexnet_network_save(net, path));
+    ck_assert_str_eq(metadata_of(path, "alexnet.format", &image), "2");
+    json_error_t error;
+    json_t *config = json_loads(json_string_value(json_object_get(
+                                    json_object_get(image.header, "__metadata__"), "alexnet.config")),
+                                0, &error);
+    ck_assert_str_eq(json_string_value(json_object_get(config, "activation")), "tanh");
+    ck_assert(json_is_false(json_object_get(config, "lrn")));
+    ck_assert_int_eq(json_integer_value(json_object_get(config, "pool_size")), 2);
+    ck_assert_double_eq(json_real_value(json_object_get(config, "init_bias")), 0.5);
+    json_decref(config);
+    json_decref(image.header);
+    free(image.data);
+    ck_assert_ok(alexnet_network_load(&loaded, path));
+    ck_assert_ok(alexnet_network_get_config(loaded, &back));
+    ck_assert_mem_eq(&back, &cfg, sizeof cfg);
+    int64_t x_shape[4] = {3, 1, 28, 28};
+    alexnet_tensor *x = NULL;
+    ck_assert_ok(alexnet_tensor_create(&x, 4, x_shape));
+    for (int64_t i = 0; i < alexnet_tensor_numel(x); i++)
+        alexnet_tensor_data(x)[i] = (float)((i * 7919) % 1013) / 1013.0f - 0.5f;
+    alexnet_tensor *a = logits_of(net, x), *b = logits_of(loaded, x);
+    ck_assert_mem_eq(alexnet_tensor_data(a), alexnet_tensor_data(b), sizeof(float) * 30);
+    /* The weights do not fit the paper's network: loading them into one changes nothing. */
+    alexnet_network *paper = NULL;
+    ck_assert_ok(alexnet_config_init(&cfg, ALEXNET_ARCH_MINI));
+    ck_assert_ok(alexnet_network_create(&paper, &cfg, 8));
+    ck_assert_fails(alexnet_network_load_weights(paper, path), ALEXNET_ERR_FORMAT,
+                    "tensor 'fc6.weight' has shape [512, 576]; the network's fc6.weight is "
+                    "[512, 256]");
+    alexnet_tensor_free(x);
+    alexnet_tensor_free(a);
+    alexnet_tensor_free(b);
+    alexnet_network_free(paper);
+    alexnet_network_free(loaded);
+    alexnet_network_free(net);
+}
+END_TEST
+
 START_TEST(save_then_load_is_bit_identical)
 {
     const alexnet_arch arches[] = {ALEXNET_ARCH_MINI, ALEXNET_ARCH_TORCHVISION};
@@ -605,6 +674,7 @@ int main(void)
     tcase_add_loop_test(tc, hostile_files_are_rejected_and_change_nothing, 0, HOSTILE_CASES);
     tcase_add_test(tc, missing_files_and_wrong_kinds_are_reported);
     tcase_add_test(tc, caffe_settings_and_preprocessing_travel_with_the_network);
+    tcase_add_test(tc, paper_switches_travel_with_the_network);
     tcase_add_test(tc, failed_save_leaves_the_old_file);
     suite_add_tcase(s, tc);
     TCase *slow = tcase_create_slow("serialize_slow"); /* big networks, training, many saves */

@@ -69,12 +69,12 @@ def default_preprocessing(config):
     return dict(PREPROCESSING["plain"], resize="shorter", side=side)
 
 
-def feature_side(arch, side, pool_ceil=0):
+def feature_side(arch, side, pool_ceil=0, pool_size=POOL_KERNEL):
     """The side of the feature map after conv5's pooling, for a square input of `side`."""
     for _, kernel, stride, pad, _, _, pool in ARCHS[arch]["convs"]:
         side = (side + 2 * pad - kernel) // stride + 1
         if pool:
-            side = (side - POOL_KERNEL + (POOL_STRIDE - 1 if pool_ceil else 0)) // POOL_STRIDE + 1
+            side = (side - pool_size + (POOL_STRIDE - 1 if pool_ceil else 0)) // POOL_STRIDE + 1
     return side
 
 

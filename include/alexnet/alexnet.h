@@ -253,6 +253,14 @@ typedef enum alexnet_init {
     ALEXNET_INIT_HE = 1
 } alexnet_init;
 
+/* The nonlinearity after every convolution and after fc6 and fc7:
+ *   RELU  max(x, 0), the paper's choice (section 3.1).
+ *   TANH  the saturating tanh(x) that the paper measures ReLU against (its Figure 1). */
+typedef enum alexnet_activation {
+    ALEXNET_ACTIVATION_RELU = 0,
+    ALEXNET_ACTIVATION_TANH = 1
+} alexnet_activation;
+
 typedef struct alexnet_config {
     size_t struct_size;        /* set by alexnet_config_init                                  */
     alexnet_arch arch;
@@ -273,11 +281,22 @@ typedef struct alexnet_config {
                           window: 0 to 1; default 5e-4 (the paper's 1e-4 applied undivided)   */
     float lrn_beta;    /* LRN exponent: 0 to 4; default 0.75                                    */
     float lrn_k;       /* LRN additive constant: above 0, at most 1000; default 2 (Caffe's 1) */
+    /* Since 1.1: the paper's design choices as switches, for ablations (docs/PAPER_CLAIMS.md).
+     * The defaults are the paper's; a network whose activation, LRN or pooling differs from them
+     * is written in format 2, as above. */
+    alexnet_activation activation; /* default ALEXNET_ACTIVATION_RELU                         */
+    int lrn;           /* 1: LRN after conv1 and conv2 (the default of PAPER and MINI); 0: none.
+                          TORCHVISION has no LRN layer: its default, and only value, is 0     */
+    int pool_size;     /* max-pooling window side, at stride 2: 3 (default: the paper's
+                          overlapping pooling, section 3.4) or 2 (adjacent windows)           */
+    float init_bias;   /* ALEXNET_INIT_PAPER's bias in conv2, conv4, conv5, fc6 and fc7: finite,
+                          at most 100 in size; default 1 (the paper); 0 starts every bias at 0 */
 } alexnet_config;
 
 /* Fills `cfg` with the architecture's defaults: PAPER 3x227x227, TORCHVISION 3x224x224, both 1000
- * classes; MINI 1x28x28 with 10 classes; dropout 0.5; init PAPER; floor pooling; the paper's LRN
- * (size 5, alpha 5e-4, beta 0.75, k 2; TORCHVISION has no LRN layer).
+ * classes; MINI 1x28x28 with 10 classes; dropout 0.5; init PAPER with bias 1; floor pooling over
+ * 3x3 windows; ReLU; the paper's LRN (size 5, alpha 5e-4, beta 0.75, k 2; TORCHVISION has no LRN
+ * layer, and lrn 0).
  * Errors: ALEXNET_ERR_INVALID_ARGUMENT for NULL or an unknown architecture. */
 ALEXNET_API alexnet_status alexnet_config_init(alexnet_config *cfg, alexnet_arch arch);
 

@@ -20,8 +20,8 @@ same, clean point:
      twin, and at every ReLU input and max-pooling input the largest absolute difference is that
      site's noise (another float32 implementation differs from float64 by the same order).
   3. Every ReLU input must lie at least SAFETY times its site's noise from zero, and the two largest
-     values of every max-pooling window at least SAFETY times apart (windows whose largest value is
-     0 are harmless: the ReLU before them zeroes every candidate's gradient). A bias cannot separate
+     values of every max-pooling window at least SAFETY times apart (a window of zeros is harmless:
+     the ReLU before it zeroes every candidate's gradient; a tanh network's windows always count). A bias cannot separate
      a pooling tie, and the big networks have too many windows for a fresh random input to be
      clean, so the weights of each channel that still has a near-tie (or a ReLU input too close to
      0) are scaled by 1 + N(0, 1e-3) each, which re-draws that channel's values while leaving the
@@ -138,7 +138,9 @@ def _margins(module, a):
         a = nn.functional.pad(a, (0, extra[0], 0, extra[1]), value=-torch.inf)
     windows = a.unfold(2, k, s).unfold(3, k, s)
     top2 = windows.reshape(*windows.shape[:4], -1).topk(2, dim=-1).values
-    gaps = torch.where(top2[..., 0] > 0, top2[..., 0] - top2[..., 1], torch.inf)
+    # A window of zeros comes from a ReLU that zeroes every candidate's gradient; any other window
+    # (a tanh network's pools see negative values too) must have a clear winner.
+    gaps = torch.where(top2[..., 0] != 0, top2[..., 0] - top2[..., 1], torch.inf)
     return gaps, torch.arange(a.shape[1]).view(1, -1, 1, 1).expand_as(gaps)
 
 

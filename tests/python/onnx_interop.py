@@ -9,7 +9,9 @@
 4. graphs that do not fit are refused, naming the node;
 5. export_onnx of a file libalexnet wrote passes onnx.checker, and converting it back gives the
    same tensors, bit for bit, and the same configuration, class names and preprocessing, for
-   TORCHVISION (a file with neither names nor preprocessing) and the Caffe-configured PAPER.
+   TORCHVISION (a file with neither names nor preprocessing) and the Caffe-configured PAPER;
+6. a network built with the paper's ablation switches (tanh, no LRN, 2x2 pooling) exports to the
+   graph of what it computes, which convert_onnx.py refuses, naming the node.
 
 Usage: onnx_interop.py path/to/libalexnet.so
 """
@@ -146,6 +148,25 @@ def main():
                 assert a.class_names == b.class_names, name
             print(f"{name}: export then import is bit-exact ({len(before)} tensors), with the "
                   "same configuration, preprocessing and class names")
+
+        # 6. the paper's ablation switches
+        ablated = f"{tmp}/ablated.safetensors"
+        with alexnet.Network("paper", height=99, width=99, num_classes=10, seed=3,
+                             activation="tanh", lrn=False, pool_size=2) as net:
+            net.save(ablated)
+        run_tool("export_onnx.py", ablated, f"{tmp}/ablated.onnx")
+        graph = onnx.load(f"{tmp}/ablated.onnx").graph
+        onnx.checker.check_model(onnx.load(f"{tmp}/ablated.onnx"))
+        ops = [node.op_type for node in graph.node]
+        assert ops.count("Tanh") == 7 and "Relu" not in ops and "LRN" not in ops, ops
+        pools = [node for node in graph.node if node.op_type == "MaxPool"]
+        assert len(pools) == 3 and all(
+            list(attribute.ints) == [2, 2] for node in pools for attribute in node.attribute
+            if attribute.name in ("kernel_shape", "strides")), pools
+        message = run_tool("convert_onnx.py", f"{tmp}/ablated.onnx", f"{tmp}/x.safetensors",
+                           fails=True)
+        assert "(Tanh)" in message, message
+        print("ablation switches export as Tanh, no LRN and 2x2 MaxPool; import refuses them")
 
 
 if __name__ == "__main__":

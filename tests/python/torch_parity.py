@@ -106,7 +106,7 @@ def run_case(seed, name, arch, channels, config_side, input_side, classes, batch
     return [f"seed {seed}, {name}: {f}" for f in failures]
 
 
-def run_sgd_case(seed, name, arch, channels, side, classes, batch, steps=5):
+def run_sgd_case(seed, name, arch, channels, side, classes, batch, config=None, steps=5):
     """`steps` steps of torch.optim.SGD(lr, momentum=0.9, weight_decay=5e-4) against
     alexnet_train_step on the same batches, dropout off. Each step starts both from torch's
     weights (moved away from the step's kinks), while each keeps its own momentum. After every step
@@ -115,7 +115,7 @@ def run_sgd_case(seed, name, arch, channels, side, classes, batch, steps=5):
     Comparing the buffers checks the momentum and weight-decay rule over all the steps exactly; the
     difference of two float32 weights could not, since ulp(w) is a sizeable fraction of v."""
     lr = 0.01
-    model, net = build(arch, channels, side, classes, seed + 1)
+    model, net = build(arch, channels, side, classes, seed + 1, config)
     opt = alexnet.SGD(net, lr=lr, momentum=0.9, weight_decay=5e-4)
     torch_opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
 
@@ -165,9 +165,15 @@ CASES = [
     ("TORCHVISION 97x97 (adaptive pooling upsamples), batch 2", TORCHVISION, 3, 97, 97, 10, 2),
     ("MINI 28x28x1, batch 5", MINI, 1, 28, 28, 10, 5),
     ("MINI 64x64x3, batch 2", MINI, 3, 64, 64, 7, 2),
+    ("MINI 28x28x1 with tanh, no LRN and 2x2 pooling (the paper's ablations), batch 4", MINI, 1,
+     28, 28, 10, 4, {"activation": "tanh", "lrn": False, "pool_size": 2}),
+    ("PAPER 227x227 with 2x2 pooling and no LRN, batch 2", PAPER, 3, 227, 227, 1000, 2,
+     {"lrn": False, "pool_size": 2}),
 ]
 SGD_CASES = [
     ("MINI 28x28x1 SGD, batch 8", MINI, 1, 28, 10, 8),
+    ("MINI 28x28x1 with tanh and 2x2 pooling, SGD, batch 8", MINI, 1, 28, 10, 8,
+     {"activation": "tanh", "pool_size": 2}),
     ("TORCHVISION 96x96 SGD, batch 2", TORCHVISION, 3, 96, 10, 2),
 ]
 

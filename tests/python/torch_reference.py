@@ -31,26 +31,32 @@ HIDDEN = {PAPER: 4096, MINI: 512}
 CAFFE = {"pool_ceil": 1, "lrn_alpha": 1e-4, "lrn_k": 1.0}
 
 
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
+
 def conv_stack(channels, specs, pool_ceil=0, lrn_size=5, lrn_alpha=5e-4, lrn_beta=0.75,
-               lrn_k=2.0):
+               lrn_k=2.0, activation="relu", lrn=True, pool_size=3):
     layers = []
-    for out, kernel, stride, pad, groups, lrn, pool in specs:
-        layers += [nn.Conv2d(channels, out, kernel, stride, pad, groups=groups), nn.ReLU()]
-        if lrn:
+    for out, kernel, stride, pad, groups, has_lrn, pool in specs:
+        layers += [nn.Conv2d(channels, out, kernel, stride, pad, groups=groups),
+                   ACTIVATIONS[activation]()]
+        if has_lrn and lrn:
             layers.append(nn.LocalResponseNorm(lrn_size, alpha=lrn_alpha, beta=lrn_beta, k=lrn_k))
         if pool:
-            layers.append(nn.MaxPool2d(3, 2, ceil_mode=bool(pool_ceil)))
+            layers.append(nn.MaxPool2d(pool_size, 2, ceil_mode=bool(pool_ceil)))
         channels = out
     return layers
 
 
-def classifier(features, hidden, classes):
-    return [nn.Flatten(), nn.Dropout(), nn.Linear(features, hidden), nn.ReLU(), nn.Dropout(),
-            nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, classes)]
+def classifier(features, hidden, classes, activation="relu"):
+    return [nn.Flatten(), nn.Dropout(), nn.Linear(features, hidden), ACTIVATIONS[activation](),
+            nn.Dropout(), nn.Linear(hidden, hidden), ACTIVATIONS[activation](),
+            nn.Linear(hidden, classes)]
 
 
 def torch_model(arch, channels, side, classes, **config):
-    """The architecture in PyTorch; `config` takes the alexnet.Network keywords of CAFFE."""
+    """The architecture in PyTorch; `config` takes the alexnet.Network keywords of CAFFE and the
+    paper's switches (activation, lrn, pool_size)."""
     if arch == TORCHVISION:
         model = torchvision.models.alexnet(num_classes=classes)
         assert channels == 3 and not config
@@ -59,7 +65,8 @@ def torch_model(arch, channels, side, classes, **config):
     features = nn.Sequential(*conv_stack(channels, specs, **config))
     with torch.no_grad():
         flat = features(torch.zeros(1, channels, side, side)).numel()
-    return nn.Sequential(*features, *classifier(flat, hidden, classes))
+    return nn.Sequential(*features,
+                         *classifier(flat, hidden, classes, config.get("activation", "relu")))
 
 
 def canonical_modules(model):

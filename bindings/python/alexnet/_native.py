@@ -24,7 +24,9 @@ class Config(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("arch", c_int), ("in_channels", c_int),
                 ("in_height", c_int), ("in_width", c_int), ("num_classes", c_int),
                 ("dropout", c_float), ("init", c_int), ("pool_ceil", c_int), ("lrn_size", c_int),
-                ("lrn_alpha", c_float), ("lrn_beta", c_float), ("lrn_k", c_float)]
+                ("lrn_alpha", c_float), ("lrn_beta", c_float), ("lrn_k", c_float),
+                ("activation", c_int), ("lrn", c_int), ("pool_size", c_int),
+                ("init_bias", c_float)]
 
 
 class Preprocessing(ctypes.Structure):

@@ -11,6 +11,7 @@ from . import _values
 
 ARCHS = {"paper": 0, "torchvision": 1, "mini": 2}
 INITS = {"paper": 0, "he": 1}
+ACTIVATIONS = {"relu": 0, "tanh": 1}
 
 
 class Network(Owned):
@@ -18,7 +19,10 @@ class Network(Owned):
 
     Arguments left as None take the architecture's defaults (alexnet_config_init): pool_ceil
     (Caffe's rounding of pooled sizes) and the LRN constants (lrn_size, lrn_alpha in PyTorch's
-    convention, lrn_beta, lrn_k) are for networks trained elsewhere. Use it as a
+    convention, lrn_beta, lrn_k) are for networks trained elsewhere; activation ("relu" or
+    "tanh"), lrn (True or False), pool_size (3: overlapping, or 2) and init_bias (the paper's
+    init's bias of 1 in conv2, conv4, conv5, fc6 and fc7) switch the paper's choices for
+    ablations. Use it as a
     context manager, or call close(), to release it deterministically; otherwise the garbage
     collector does. A closed network raises on every call.
     """
@@ -27,7 +31,8 @@ class Network(Owned):
 
     def __init__(self, arch="mini", in_channels=None, height=None, width=None, num_classes=None,
                  dropout=None, init=None, seed=0, *, pool_ceil=None, lrn_size=None,
-                 lrn_alpha=None, lrn_beta=None, lrn_k=None, _pointer=None):
+                 lrn_alpha=None, lrn_beta=None, lrn_k=None, activation=None, lrn=None,
+                 pool_size=None, init_bias=None, _pointer=None):
         if _pointer is None:
             cfg = Config()
             check(lib.alexnet_config_init(ctypes.byref(cfg), _values.enum_code(arch, ARCHS, "arch")))
@@ -35,11 +40,15 @@ class Network(Owned):
                                  ("in_width", width), ("num_classes", num_classes),
                                  ("dropout", dropout), ("pool_ceil", pool_ceil),
                                  ("lrn_size", lrn_size), ("lrn_alpha", lrn_alpha),
-                                 ("lrn_beta", lrn_beta), ("lrn_k", lrn_k)):
+                                 ("lrn_beta", lrn_beta), ("lrn_k", lrn_k),
+                                 ("lrn", None if lrn is None else int(lrn)),
+                                 ("pool_size", pool_size), ("init_bias", init_bias)):
                 if value is not None:
                     setattr(cfg, field, value)
             if init is not None:
                 cfg.init = _values.enum_code(init, INITS, "init")
+            if activation is not None:
+                cfg.activation = _values.enum_code(activation, ACTIVATIONS, "activation")
             _pointer = ctypes.c_void_p()
             check(lib.alexnet_network_create(ctypes.byref(_pointer), ctypes.byref(cfg),
                                              ctypes.c_uint64(_values.seed(seed))))
@@ -83,7 +92,8 @@ class Network(Owned):
     @property
     def config(self):
         """The configuration as a dict: arch, in_channels, height, width, num_classes, dropout,
-        init, pool_ceil, lrn_size, lrn_alpha, lrn_beta, lrn_k."""
+        init, pool_ceil, lrn_size, lrn_alpha, lrn_beta, lrn_k, activation, lrn, pool_size,
+        init_bias."""
         cfg = Config()
         check(lib.alexnet_config_init(ctypes.byref(cfg), 0))
         check(lib.alexnet_network_get_config(self._ptr, ctypes.byref(cfg)))
@@ -91,7 +101,9 @@ class Network(Owned):
                 "height": cfg.in_height, "width": cfg.in_width, "num_classes": cfg.num_classes,
                 "dropout": cfg.dropout, "init": _values.name_of(cfg.init, INITS),
                 "pool_ceil": cfg.pool_ceil, "lrn_size": cfg.lrn_size, "lrn_alpha": cfg.lrn_alpha,
-                "lrn_beta": cfg.lrn_beta, "lrn_k": cfg.lrn_k}
+                "lrn_beta": cfg.lrn_beta, "lrn_k": cfg.lrn_k,
+                "activation": _values.name_of(cfg.activation, ACTIVATIONS), "lrn": bool(cfg.lrn),
+                "pool_size": cfg.pool_size, "init_bias": cfg.init_bias}
 
     @property
     def preprocessing(self):

@@ -33,7 +33,8 @@ def test_config_and_parameters(net):
     assert net.config == {"arch": "mini", "in_channels": 1, "height": 28, "width": 28,
                           "num_classes": 10, "dropout": 0.0, "init": "he", "pool_ceil": 0,
                           "lrn_size": 5, "lrn_alpha": np.float32(5e-4), "lrn_beta": 0.75,
-                          "lrn_k": 2.0}
+                          "lrn_k": 2.0, "activation": "relu", "lrn": True, "pool_size": 3,
+                          "init_bias": 1.0}
     assert net.input_shape == (1, 28, 28)
     names = net.param_names()
     assert names[0] == "conv1.weight" and names[-1] == "fc8.bias" and len(names) == 16
@@ -126,6 +127,30 @@ def test_training_lowers_the_loss(net):
         assert opt.steps == 40
     assert losses[-1] < 0.3 * losses[0]
     assert (net.predict(x).argmax(axis=1) == labels).mean() > 0.9
+
+
+def test_paper_switches_round_trip(tmp_path):
+    # tanh, no LRN, adjacent 2x2 pooling and biases starting at 0.5: the network the file holds
+    # is rebuilt with the same switches, and computes the same logits.
+    with alexnet.Network("mini", init="paper", seed=5, activation="tanh", lrn=False, pool_size=2,
+                         init_bias=0.5) as net:
+        config = net.config
+        assert (config["activation"], config["lrn"], config["pool_size"],
+                config["init_bias"]) == ("tanh", False, 2, 0.5)
+        assert net.param("fc6.weight").shape == (512, 64 * 3 * 3)  # 28 -> 14 -> 7 -> 3
+        assert np.all(net.param("conv2.bias") == 0.5) and np.all(net.param("conv1.bias") == 0)
+        path = tmp_path / "switches.safetensors"
+        net.save(path)
+        with alexnet.Network.load(path) as loaded:
+            assert loaded.config == config
+            x, _ = batch(3)
+            np.testing.assert_array_equal(loaded.forward(x), net.forward(x))
+    with pytest.raises(alexnet.InvalidArgumentError, match="config.pool_size is 4"):
+        alexnet.Network("mini", pool_size=4)
+    with pytest.raises(alexnet.InvalidArgumentError, match="ALEXNET_ARCH_TORCHVISION has no LRN"):
+        alexnet.Network("torchvision", lrn=True)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        alexnet.Network("mini", activation="sigmoid")
 
 
 def test_save_load_round_trip(net, tmp_path):

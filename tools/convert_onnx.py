@@ -7,11 +7,14 @@
 The graph must be one of libalexnet's architectures, layer for layer: torchvision's AlexNet
 (as torch.onnx.export writes it) or the paper's (Conv with group 2, LRN after conv1 and conv2),
 which is also the structure of the ONNX model zoo's bvlc_alexnet (Caffe's weights, 224 x 224
-input). Accepted nodes: Conv, Relu, LRN (its constants are kept), MaxPool (3x3, stride 2; floor
-rounding, or Caffe's ceil rounding written as ceil_mode or as padding at the end), AveragePool of
-1x1 (torchvision's adaptive pooling at 224), Flatten or Reshape before the classifier, Gemm or
-MatMul + Add, Dropout, Identity, and a final Softmax (libalexnet gives logits). Anything else is
-refused with a message naming the first node that does not fit.
+input). Accepted nodes: Conv, Relu or Tanh (one kind throughout), LRN (its constants are kept; in
+every stage the architecture has it, or in none), MaxPool (3x3 or 2x2 windows, all alike, at
+stride 2; floor rounding, or Caffe's ceil rounding written as ceil_mode or as padding at the end),
+AveragePool of 1x1 (torchvision's adaptive pooling at 224), Flatten or Reshape before the
+classifier, Gemm or MatMul + Add, Dropout, Identity, and a final Softmax (libalexnet gives logits).
+So the paper's ablations (tanh, no LRN, 2x2 pooling) that tools/export_onnx.py writes come back as
+the networks they were. Anything else is refused with a message naming the first node that does
+not fit.
 
 Class names and the preprocessing the weights expect are stored with the network: from the
 options, else from the graph's metadata (tools/export_onnx.py writes them there), else ImageNet's
@@ -32,6 +35,8 @@ from model_files import (ARCHS, POOL_KERNEL, POOL_STRIDE, PREPROCESSING, class_n
                          make_config, write_model)
 
 PASS_THROUGH = {"Dropout", "Identity"}
+ACTIVATIONS = {"Relu": "relu", "Tanh": "tanh"}  # ONNX's name -> alexnet.config's "activation"
+POOL_SIZES = (3, 2)  # the paper's overlapping 3x3 windows, or its comparison's adjacent 2x2
 
 
 class Refused(Exception):
@@ -47,8 +52,8 @@ def describe(node):
 
 
 def read_graph(model):
-    """The graph as a list of layers: ("conv", w, b, attrs), ("relu",), ("lrn", attrs),
-    ("pool", attrs), ("flatten",), ("fc", w [out, in], b)."""
+    """The graph as a list of layers: ("conv", w, b, attrs), ("act", "relu" or "tanh", node),
+    ("lrn", attrs, node), ("pool", attrs, node), ("flatten",), ("fc", w [out, in], b)."""
     graph = model.graph
     constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     for node in graph.node:  # Constant nodes (Reshape's shape, say) count as initializers
@@ -67,8 +72,8 @@ def read_graph(model):
             if w is None:
                 raise Refused(f"{describe(node)}: its weights are not constants")
             layers.append(("conv", w, np.zeros(w.shape[0], np.float32) if b is None else b, a))
-        elif op == "Relu":
-            layers.append(("relu",))
+        elif op in ACTIVATIONS:
+            layers.append(("act", ACTIVATIONS[op], node))
         elif op == "LRN":
             layers.append(("lrn", a, node))
         elif op == "MaxPool":
@@ -102,11 +107,9 @@ def read_graph(model):
     return layers
 
 
-def lrn_settings(layers, k, name):
+def lrn_settings(layers, k):
     """The LRN at layers[k] as {"size", "alpha", "beta", "k"} (ONNX's convention is PyTorch's and
     libalexnet's: alpha is divided by the size)."""
-    if k >= len(layers) or layers[k][0] != "lrn":
-        raise Refused(f"{name}: expected an LRN after its Relu")
     a, node = layers[k][1], layers[k][2]
     got = {"size": a.get("size", 0), "alpha": a.get("alpha", 1e-4), "beta": a.get("beta", 0.75),
            "k": a.get("bias", 1.0)}
@@ -121,31 +124,33 @@ def lrn_settings(layers, k, name):
 def pool_rounding(a, node, side):
     """How a MaxPool rounds at this input side: "floor", "ceil" (ceil_mode, or Caffe's rounding
     as extra padding at the end, which the model zoo's graphs use), or "either" where the two
-    agree; and the side after it."""
-    pads = list(a.get("pads", [0] * 4))
-    if list(a.get("kernel_shape", [])) != [POOL_KERNEL] * 2 or \
+    agree; its window side; and the side after it."""
+    pads, window = list(a.get("pads", [0] * 4)), list(a.get("kernel_shape", []))
+    if len(window) != 2 or window[0] != window[1] or window[0] not in POOL_SIZES or \
             list(a.get("strides", [1, 1])) != [POOL_STRIDE] * 2 or len(pads) != 4 or \
             pads[0] or pads[1] or pads[2] != pads[3] or not 0 <= pads[2] < POOL_STRIDE or \
             a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise Refused(f"{describe(node)}: max pooling must be 3x3 with stride 2, padded at most "
-                      "at the end (Caffe's rounding)")
-    floor = (side - POOL_KERNEL) // POOL_STRIDE + 1
-    ceil = -(-(side - POOL_KERNEL) // POOL_STRIDE) + 1
+        raise Refused(f"{describe(node)}: max pooling must be 3x3 or 2x2 with stride 2, padded "
+                      "at most at the end (Caffe's rounding)")
+    size = window[0]
+    floor = (side - size) // POOL_STRIDE + 1
+    ceil = -(-(side - size) // POOL_STRIDE) + 1
     rounds_up = a.get("ceil_mode", 0)
-    got = (side + pads[2] - POOL_KERNEL + (POOL_STRIDE - 1 if rounds_up else 0)) // POOL_STRIDE + 1
+    got = (side + pads[2] - size + (POOL_STRIDE - 1 if rounds_up else 0)) // POOL_STRIDE + 1
     if got == floor == ceil:
-        return "either", got
+        return "either", size, got
     if got == ceil:
-        return "ceil", got
+        return "ceil", size, got
     if got == floor and not pads[2]:
-        return "floor", got
+        return "floor", size, got
     raise Refused(f"{describe(node)}: pools a {side}-pixel map to {got}, which neither floor "
                   f"({floor}) nor Caffe's ceil ({ceil}) rounding gives")
 
 
 def match(layers, side):
-    """The architecture the layers are, the network's settings (side, pool_ceil, lrn) and the
-    weights under canonical names."""
+    """The architecture the layers are, the network's settings (a dict of make_config's keyword
+    arguments: height, width, pool_ceil, lrn, activation, pool_size) and the weights under
+    canonical names."""
     errors = []
     for arch, spec in ARCHS.items():
         try:
@@ -155,9 +160,34 @@ def match(layers, side):
     raise Refused("; ".join(errors))
 
 
+class Uniform:
+    """A choice libalexnet makes once per network (the activation, LRN on or off, the pooling
+    window), as the graph's nodes make it: the first node decides, a later one that differs is
+    refused."""
+
+    def __init__(self, what):
+        self.what, self.value, self.first = what, None, None
+
+    def take(self, value, where):
+        if self.value is None:
+            self.value, self.first = value, where
+        elif value != self.value:
+            raise Refused(f"{where} has {value}, where {self.first} has {self.value}; "
+                          f"libalexnet's layers share one {self.what}")
+
+
+def expect_activation(layers, k, name, activation):
+    if k >= len(layers) or layers[k][0] != "act":
+        raise Refused(f"{name}: expected a Relu or Tanh after it")
+    activation.take(layers[k][1], describe(layers[k][2]))
+    return k + 1
+
+
 def match_arch(layers, spec, arch, input_side):
     weights, side, channels, k = {}, input_side, 3, 0
     lrn, rounding = None, set()
+    activation, lrn_on, pool_size = \
+        Uniform("activation"), Uniform("LRN setting"), Uniform("pooling window")
     for index, (out, kernel, stride, pad, groups, has_lrn, pool) in enumerate(spec["convs"]):
         name = f"conv{index + 1}"
         if k >= len(layers) or layers[k][0] != "conv":
@@ -173,11 +203,12 @@ def match_arch(layers, spec, arch, input_side):
         weights[f"{name}.weight"], weights[f"{name}.bias"] = w, b
         side = (side + 2 * pad - kernel) // stride + 1
         channels, k = out, k + 1
-        if k >= len(layers) or layers[k][0] != "relu":
-            raise Refused(f"{name}: expected a Relu after it")
-        k += 1
+        k = expect_activation(layers, k, name, activation)
         if has_lrn:
-            got, node = lrn_settings(layers, k, name)
+            present = k < len(layers) and layers[k][0] == "lrn"
+            lrn_on.take("an LRN" if present else "no LRN", name)
+        if has_lrn and present:
+            got, node = lrn_settings(layers, k)
             if lrn is not None and got != lrn:
                 raise Refused(f"{describe(node)}: its constants differ from the first LRN's; "
                               "libalexnet's LRN layers share theirs")
@@ -185,7 +216,8 @@ def match_arch(layers, spec, arch, input_side):
         if pool:
             if k >= len(layers) or layers[k][0] != "pool":
                 raise Refused(f"{name}: expected a MaxPool after it")
-            kind, side = pool_rounding(layers[k][1], layers[k][2], side)
+            kind, size, side = pool_rounding(layers[k][1], layers[k][2], side)
+            pool_size.take(f"{size}x{size} windows", describe(layers[k][2]))
             rounding.add(kind)
             if rounding >= {"floor", "ceil"}:
                 raise Refused(f"{describe(layers[k][2])}: rounds otherwise than an earlier "
@@ -207,12 +239,15 @@ def match_arch(layers, spec, arch, input_side):
         weights[f"{name}.weight"], weights[f"{name}.bias"] = w, b
         k += 1
         if index < 2:
-            if k >= len(layers) or layers[k][0] != "relu":
-                raise Refused(f"{name}: expected a Relu after it")
-            k += 1
+            k = expect_activation(layers, k, name, activation)
     if k != len(layers):
         raise Refused(f"unexpected layers after fc8: {[layer[0] for layer in layers[k:]]}")
-    return input_side, int("ceil" in rounding), lrn, weights
+    settings = {"height": input_side, "width": input_side, "pool_ceil": int("ceil" in rounding),
+                "activation": activation.value,
+                "pool_size": int(pool_size.value[0]) if pool_size.value else POOL_KERNEL}
+    if lrn_on.value is not None:
+        settings["lrn"] = lrn if lrn_on.value == "an LRN" else False
+    return settings, weights
 
 
 def input_side(model):
@@ -243,7 +278,7 @@ def main():
     onnx.checker.check_model(model)
     props = {p.key: p.value for p in model.metadata_props}
     try:
-        arch, side, pool_ceil, lrn, weights = match(read_graph(model), input_side(model))
+        arch, settings, weights = match(read_graph(model), input_side(model))
     except Refused as why:
         sys.exit(f"{args.onnx}: not an AlexNet libalexnet can load: {why}")
     classes = int(weights["fc8.bias"].shape[0])
@@ -257,11 +292,20 @@ def main():
         preprocessing = json.loads(props["alexnet.preprocessing"])
     else:
         preprocessing = PREPROCESSING["caffe" if arch == "paper" else "imagenet"]
-    config = make_config(arch, classes, side, side, pool_ceil, lrn if arch == "paper" else None)
+    config = make_config(arch, classes, **settings)
     write_model(args.output, config, {k: np.asarray(v, np.float32) for k, v in weights.items()},
                 names, preprocessing)
+    side, changes = settings["height"], []
+    if settings["pool_ceil"]:
+        changes.append("Caffe pooling")
+    if settings["activation"] != "relu":
+        changes.append(settings["activation"])
+    if settings.get("lrn") is False:
+        changes.append("no LRN")
+    if settings["pool_size"] != POOL_KERNEL:
+        changes.append(f"{settings['pool_size']}x{settings['pool_size']} pooling")
     print(f"wrote {arch} network ({classes} classes, {side}x{side} input"
-          f"{', Caffe pooling' if pool_ceil else ''}) to {args.output}")
+          f"{''.join(', ' + change for change in changes)}) to {args.output}")
 
 
 if __name__ == "__main__":

@@ -78,24 +78,32 @@ def feature_side(arch, side, pool_ceil=0, pool_size=POOL_KERNEL):
     return side
 
 
-def make_config(arch, num_classes, height=None, width=None, pool_ceil=0, lrn=None):
-    """The "alexnet.config" of a network; lrn is {"size", "alpha", "beta", "k"} (PyTorch's
-    convention) where it differs from the paper's."""
+def make_config(arch, num_classes, height=None, width=None, pool_ceil=0, lrn=None,
+                activation="relu", pool_size=POOL_KERNEL):
+    """The "alexnet.config" of a network, as lib/metadata.c writes it; lrn is {"size", "alpha",
+    "beta", "k"} (PyTorch's convention) where it differs from the paper's, or False where an
+    architecture's LRN is switched off."""
     config = {"arch": arch, "in_channels": 3, "in_height": height or ARCHS[arch]["side"],
               "in_width": width or ARCHS[arch]["side"], "num_classes": int(num_classes),
               "dropout": 0.5, "init": "paper"}
     paper_lrn = {"size": PAPER_LRN["size"], "alpha": PAPER_LRN["alpha"],
                  "beta": PAPER_LRN["beta"], "k": PAPER_LRN["bias"]}
-    lrn = dict(paper_lrn, **(lrn or {}))
-    if pool_ceil or lrn != paper_lrn:  # format 2, as lib/serialize.c writes it
+    has_lrn = any(stage[5] for stage in ARCHS[arch]["convs"])
+    if lrn is not False:
+        lrn = dict(paper_lrn, **(lrn or {}))
+    if pool_ceil or activation != "relu" or pool_size != POOL_KERNEL or \
+            (has_lrn and lrn != paper_lrn):  # format 2, as lib/serialize.c writes it
         config["pool_ceil"] = int(pool_ceil)
-        config["lrn"] = lrn
+        config["pool_size"] = int(pool_size)
+        config["activation"] = activation
+        if has_lrn:
+            config["lrn"] = lrn
     return config
 
 
 def model_metadata(config, classes=None, preprocessing=None):
     """The libalexnet metadata of a model file."""
-    metadata = {"alexnet.format": "2" if "lrn" in config else "1",
+    metadata = {"alexnet.format": "2" if "pool_ceil" in config else "1",
                 "alexnet.config": json.dumps(config), "alexnet.seed": "0", "alexnet.step": "0"}
     if classes is not None:
         metadata["alexnet.classes"] = json.dumps(list(classes))

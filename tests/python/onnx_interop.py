@@ -11,7 +11,9 @@
    same tensors, bit for bit, and the same configuration, class names and preprocessing, for
    TORCHVISION (a file with neither names nor preprocessing) and the Caffe-configured PAPER;
 6. a network built with the paper's ablation switches (tanh, no LRN, 2x2 pooling) exports to the
-   graph of what it computes, which convert_onnx.py refuses, naming the node.
+   graph of what it computes, and converting that back gives the same network: its tensors bit
+   for bit, its configuration, and its logits to the bit; a graph that mixes the choices (a Relu
+   among Tanh nodes, LRN after conv1 only, 2x2 and 3x3 pools) is refused, naming the node.
 
 Usage: onnx_interop.py path/to/libalexnet.so
 """
@@ -106,7 +108,7 @@ def main():
                             (paper_graph(zoo, 224, 1e-4, 1.0),  # floor rounding: too small
                              "fc6: weights [4096, 9216]; paper takes 6400 inputs")):
             # the converter's own functions, in process: saving 240 MB graphs only to be refused
-            # would double this test's time; the command line's refusal is the Tanh case below
+            # would double this test's time; the command line's refusal is the Sigmoid case below
             try:
                 convert_onnx.match(convert_onnx.read_graph(graph), convert_onnx.input_side(graph))
             except convert_onnx.Refused as why:
@@ -114,14 +116,14 @@ def main():
             else:
                 raise AssertionError(f"accepted a graph that should be refused at {node}")
         other = helper.make_model(helper.make_graph(
-            [helper.make_node("Tanh", ["x"], ["y"], name="squash")], "not_alexnet",
+            [helper.make_node("Sigmoid", ["x"], ["y"], name="squash")], "not_alexnet",
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])]),
             opset_imports=[helper.make_opsetid("", 13)])
         onnx.save(other, f"{tmp}/other.onnx")
         message = run_tool("convert_onnx.py", f"{tmp}/other.onnx", f"{tmp}/x.safetensors",
                            fails=True)
-        assert "node 'squash' (Tanh)" in message, message
+        assert "node 'squash' (Sigmoid)" in message, message
         print("refusals name the node")
 
         # 5. export, then import: bit-exact, metadata kept
@@ -163,10 +165,49 @@ def main():
         assert len(pools) == 3 and all(
             list(attribute.ints) == [2, 2] for node in pools for attribute in node.attribute
             if attribute.name in ("kernel_shape", "strides")), pools
-        message = run_tool("convert_onnx.py", f"{tmp}/ablated.onnx", f"{tmp}/x.safetensors",
-                           fails=True)
-        assert "(Tanh)" in message, message
-        print("ablation switches export as Tanh, no LRN and 2x2 MaxPool; import refuses them")
+        back = f"{tmp}/ablated_back.safetensors"
+        output = run_tool("convert_onnx.py", f"{tmp}/ablated.onnx", back)
+        assert "99x99 input, tanh, no LRN, 2x2 pooling" in output, output
+        _, before = read_safetensors(ablated)
+        _, after = read_safetensors(back)
+        assert before.keys() == after.keys(), (before.keys(), after.keys())
+        assert all(np.array_equal(before[name], after[name]) for name in before)
+        images = np.random.default_rng(5).standard_normal((2, 3, 99, 99)).astype(np.float32)
+        with alexnet.Network.load(ablated) as a, \
+                alexnet.Network.load(back) as b:
+            assert a.config == b.config, (a.config, b.config)
+            assert (b.config["activation"], b.config["lrn"], b.config["pool_size"]) == \
+                ("tanh", False, 2), b.config
+            logits = a.forward(images)
+            assert np.array_equal(logits, b.forward(images)), "logits differ after the round trip"
+        print("ablation switches export as Tanh, no LRN and 2x2 MaxPool, and convert back to the "
+              "same network")
+
+        # ... but a graph that mixes them is not one libalexnet network
+        def refused_at(graph, expected):
+            try:
+                convert_onnx.match(convert_onnx.read_graph(graph), convert_onnx.input_side(graph))
+            except convert_onnx.Refused as why:
+                assert expected in str(why), why
+            else:
+                raise AssertionError(f"accepted a graph that should be refused: {expected}")
+
+        mixed = onnx.load(f"{tmp}/ablated.onnx")
+        next(node for node in mixed.graph.node if node.name == "tanh3").op_type = "Relu"
+        refused_at(mixed, "node 'tanh3' (Relu) has relu, where node 'tanh1' (Tanh) has tanh")
+        mixed = onnx.load(f"{tmp}/ablated.onnx")
+        pool2 = next(node for node in mixed.graph.node if node.name == "pool2")
+        next(a for a in pool2.attribute if a.name == "kernel_shape").ints[:] = [3, 3]
+        refused_at(mixed, "node 'pool2' (MaxPool) has 3x3 windows, where node 'pool1' (MaxPool) "
+                          "has 2x2 windows")
+        one_lrn = paper_graph(paper)
+        nodes = list(one_lrn.graph.node)
+        norm2 = next(node for node in nodes if node.name == "conv2_norm")
+        following = next(node for node in nodes if list(node.input[:1]) == ["conv2_norm"])
+        following.input[0] = norm2.input[0]
+        one_lrn.graph.node.remove(norm2)
+        refused_at(one_lrn, "conv2 has no LRN, where conv1 has an LRN")
+        print("graphs that mix activations, LRN settings or pooling windows are refused")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,18 @@ def assert_caffe_network(path, what):
     assert metadata["alexnet.format"] == "2", metadata["alexnet.format"]
 
 
+def assert_refused(graph, expected):
+    """The converter's own functions, in process (saving 240 MB graphs only to be refused would
+    double this test's time; the command line's refusal is the Sigmoid case): the graph is
+    refused, and the message holds `expected`."""
+    try:
+        convert_onnx.match(convert_onnx.read_graph(graph), convert_onnx.input_side(graph))
+    except convert_onnx.Refused as why:
+        assert expected in str(why), why
+    else:
+        raise AssertionError(f"accepted a graph that should be refused: {expected}")
+
+
 def main():
     torch.set_num_threads(2)
     torch.manual_seed(0)
@@ -107,14 +119,7 @@ def main():
                             (paper_graph(paper, lrn_alpha=2.0), "node 'conv1_norm' (LRN)"),
                             (paper_graph(zoo, 224, 1e-4, 1.0),  # floor rounding: too small
                              "fc6: weights [4096, 9216]; paper takes 6400 inputs")):
-            # the converter's own functions, in process: saving 240 MB graphs only to be refused
-            # would double this test's time; the command line's refusal is the Sigmoid case below
-            try:
-                convert_onnx.match(convert_onnx.read_graph(graph), convert_onnx.input_side(graph))
-            except convert_onnx.Refused as why:
-                assert node in str(why), why
-            else:
-                raise AssertionError(f"accepted a graph that should be refused at {node}")
+            assert_refused(graph, node)
         other = helper.make_model(helper.make_graph(
             [helper.make_node("Sigmoid", ["x"], ["y"], name="squash")], "not_alexnet",
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
@@ -184,29 +189,21 @@ def main():
               "same network")
 
         # ... but a graph that mixes them is not one libalexnet network
-        def refused_at(graph, expected):
-            try:
-                convert_onnx.match(convert_onnx.read_graph(graph), convert_onnx.input_side(graph))
-            except convert_onnx.Refused as why:
-                assert expected in str(why), why
-            else:
-                raise AssertionError(f"accepted a graph that should be refused: {expected}")
-
         mixed = onnx.load(f"{tmp}/ablated.onnx")
         next(node for node in mixed.graph.node if node.name == "tanh3").op_type = "Relu"
-        refused_at(mixed, "node 'tanh3' (Relu) has relu, where node 'tanh1' (Tanh) has tanh")
+        assert_refused(mixed, "node 'tanh3' (Relu) has relu, where node 'tanh1' (Tanh) has tanh")
         mixed = onnx.load(f"{tmp}/ablated.onnx")
         pool2 = next(node for node in mixed.graph.node if node.name == "pool2")
         next(a for a in pool2.attribute if a.name == "kernel_shape").ints[:] = [3, 3]
-        refused_at(mixed, "node 'pool2' (MaxPool) has 3x3 windows, where node 'pool1' (MaxPool) "
-                          "has 2x2 windows")
+        assert_refused(mixed, "node 'pool2' (MaxPool) has 3x3 windows, where node 'pool1' "
+                              "(MaxPool) has 2x2 windows")
         one_lrn = paper_graph(paper)
         nodes = list(one_lrn.graph.node)
         norm2 = next(node for node in nodes if node.name == "conv2_norm")
         following = next(node for node in nodes if list(node.input[:1]) == ["conv2_norm"])
         following.input[0] = norm2.input[0]
         one_lrn.graph.node.remove(norm2)
-        refused_at(one_lrn, "conv2 has no LRN, where conv1 has an LRN")
+        assert_refused(one_lrn, "conv2 has no LRN, where conv1 has an LRN")
         print("graphs that mix activations, LRN settings or pooling windows are refused")
 
 

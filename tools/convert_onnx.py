@@ -165,15 +165,15 @@ class Uniform:
     window), as the graph's nodes make it: the first node decides, a later one that differs is
     refused."""
 
-    def __init__(self, what):
-        self.what, self.value, self.first = what, None, None
+    def __init__(self, what, words=str):
+        self.what, self.words, self.value, self.first = what, words, None, None
 
     def take(self, value, where):
         if self.value is None:
             self.value, self.first = value, where
         elif value != self.value:
-            raise Refused(f"{where} has {value}, where {self.first} has {self.value}; "
-                          f"libalexnet's layers share one {self.what}")
+            raise Refused(f"{where} has {self.words(value)}, where {self.first} has "
+                          f"{self.words(self.value)}; libalexnet's layers share one {self.what}")
 
 
 def expect_activation(layers, k, name, activation):
@@ -186,8 +186,9 @@ def expect_activation(layers, k, name, activation):
 def match_arch(layers, spec, arch, input_side):
     weights, side, channels, k = {}, input_side, 3, 0
     lrn, rounding = None, set()
-    activation, lrn_on, pool_size = \
-        Uniform("activation"), Uniform("LRN setting"), Uniform("pooling window")
+    activation = Uniform("activation")
+    lrn_on = Uniform("LRN setting", lambda on: "an LRN" if on else "no LRN")
+    pool_size = Uniform("pooling window", lambda size: f"{size}x{size} windows")
     for index, (out, kernel, stride, pad, groups, has_lrn, pool) in enumerate(spec["convs"]):
         name = f"conv{index + 1}"
         if k >= len(layers) or layers[k][0] != "conv":
@@ -206,7 +207,7 @@ def match_arch(layers, spec, arch, input_side):
         k = expect_activation(layers, k, name, activation)
         if has_lrn:
             present = k < len(layers) and layers[k][0] == "lrn"
-            lrn_on.take("an LRN" if present else "no LRN", name)
+            lrn_on.take(present, name)
         if has_lrn and present:
             got, node = lrn_settings(layers, k)
             if lrn is not None and got != lrn:
@@ -217,7 +218,7 @@ def match_arch(layers, spec, arch, input_side):
             if k >= len(layers) or layers[k][0] != "pool":
                 raise Refused(f"{name}: expected a MaxPool after it")
             kind, size, side = pool_rounding(layers[k][1], layers[k][2], side)
-            pool_size.take(f"{size}x{size} windows", describe(layers[k][2]))
+            pool_size.take(size, describe(layers[k][2]))
             rounding.add(kind)
             if rounding >= {"floor", "ceil"}:
                 raise Refused(f"{describe(layers[k][2])}: rounds otherwise than an earlier "
@@ -244,9 +245,9 @@ def match_arch(layers, spec, arch, input_side):
         raise Refused(f"unexpected layers after fc8: {[layer[0] for layer in layers[k:]]}")
     settings = {"height": input_side, "width": input_side, "pool_ceil": int("ceil" in rounding),
                 "activation": activation.value,
-                "pool_size": int(pool_size.value[0]) if pool_size.value else POOL_KERNEL}
+                "pool_size": pool_size.value or POOL_KERNEL}
     if lrn_on.value is not None:
-        settings["lrn"] = lrn if lrn_on.value == "an LRN" else False
+        settings["lrn"] = lrn if lrn_on.value else False
     return settings, weights
 
 

@@ -17,15 +17,6 @@
 #define SIMD_CLONES
 #endif
 
-/* Before a loop whose iterations touch distinct elements through computed indices (a scatter that
- * the compiler cannot prove free of conflicts): GCC may vectorise it anyway. Other compilers (clang
- * builds the fuzzers) keep the loop as written; clang's equivalent warns where it cannot comply. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define SIMD_NO_CONFLICTS _Pragma("GCC ivdep")
-#else
-#define SIMD_NO_CONFLICTS
-#endif
-
 /* SIMD_WIDTH floats as one value: GCC's and clang's vector extension, for kernels that
  * the compiler would not vectorise well on its own. Each clone of a SIMD_CLONES function maps it
  * onto its own registers (one AVX-512 register, two AVX2, four SSE). Passing or returning one by

@@ -195,11 +195,24 @@ static inline __attribute__((always_inline)) void store_lanes(const float *lanes
     }
 }
 
+/* One row of LANES floats from `from`, n of them real, zeros in the rest: a whole vector when
+ * every lane is real, as nearly always (a conditional read does not vectorise). */
+static inline __attribute__((always_inline)) void load_lanes(const float *from, int n, float *to)
+{
+    if (n == LANES)
+        for (int l = 0; l < LANES; l++)
+            to[l] = from[l];
+    else
+        for (int l = 0; l < LANES; l++)
+            to[l] = l < n ? from[l] : 0.0f;
+}
+
 /* Tiles p0.. of a chunk, one per lane: where each starts in the padded chunk (channel 0) and in
  * the chunk's output (channel 0), and how many of its rows and columns are inside the output
- * (none for the lanes past the chunk's last tile). Within one row or column of a tile, the lanes
- * touch distinct elements, so the loops over lanes below are gathers and scatters without
- * conflicts (`ivdep`): tiles overlap only at different positions of their windows. */
+ * (none for the lanes past the chunk's last tile). The gathers and scatters below go lane by lane,
+ * a tile's rows whole (contiguous in memory), and the transforms between them across the lanes:
+ * per-element loops over the lanes do not vectorise (conditional, or with overlapping tiles) and
+ * cost more than the transforms themselves. */
 typedef struct lane_tiles {
     int n;                               /* real lanes */
     int32_t in_at[LANES], out_at[LANES]; /* see winograd_applies */
@@ -241,13 +254,10 @@ input_transform_tile(const wino_dims *d, const float *padded, size_t P, float *v
         lane_tiles_of(d, p0, P, &t);
         for (int c = 0; c < d->C; c++) {
             const float *src = padded + (size_t)c * plane;
-            for (int i = 0; i < T; i++)
-                for (int k = 0; k < T; k++) {
-                    const float *at = src + (size_t)i * d->Wp + k;
-#pragma GCC unroll 1
-                    for (int l = 0; l < LANES; l++)
-                        tile[(i * T + k) * LANES + l] = at[t.in_at[l]];
-                }
+            for (int l = 0; l < LANES; l++) /* a tile's rows are contiguous: copy them whole */
+                for (int i = 0; i < T; i++)
+                    for (int k = 0; k < T; k++)
+                        tile[(i * T + k) * LANES + l] = src[t.in_at[l] + (size_t)i * d->Wp + k];
             TRANSFORM(INPUT, ot, tile, out);
             store_lanes(out, XI, t.n, v + (size_t)c * P + p0, (size_t)d->C * P);
         }
@@ -273,23 +283,22 @@ output_transform_tile(const wino_job *j, const float *m, size_t P, int64_t n0, i
         lane_tiles_of(d, p0, P, &t);
         for (int k = 0; k < d->K; k++) {
             for (int xi = 0; xi < XI; xi++) {
-                const float *src = m + ((size_t)xi * d->K + k) * P + p0;
-                for (int l = 0; l < LANES; l++)
-                    prod[xi * LANES + l] = l < t.n ? src[l] : 0.0f;
+                load_lanes(m + ((size_t)xi * d->K + k) * P + p0, t.n, prod + xi * LANES);
             }
             TRANSFORM(OUTPUT, ot, prod, y);
             const float bias = j->l->bias[k];
             float *o = j->call->out + (size_t)n0 * out_size + (size_t)k * out_plane;
-            for (int i = 0; i < ot; i++)
-                for (int c = 0; c < ot; c++) {
-                    float *at = o + (size_t)i * d->out_w + c;
-                    const float *from = y + (i * ot + c) * LANES;
-                    SIMD_NO_CONFLICTS
-#pragma GCC unroll 1
-                    for (int l = 0; l < LANES; l++)
-                        if (i < t.rows[l] && c < t.cols[l])
-                            at[t.out_at[l]] = from[l] + bias;
-                }
+            for (int l = 0; l < t.n; l++) {
+                float *at = o + t.out_at[l];
+                if (t.rows[l] == ot && t.cols[l] == ot) /* inside the output: fully unrolled */
+                    for (int i = 0; i < ot; i++)
+                        for (int c = 0; c < ot; c++)
+                            at[(size_t)i * d->out_w + c] = y[(i * ot + c) * LANES + l] + bias;
+                else
+                    for (int i = 0; i < ot && i < t.rows[l]; i++)
+                        for (int c = 0; c < ot && c < t.cols[l]; c++)
+                            at[(size_t)i * d->out_w + c] = y[(i * ot + c) * LANES + l] + bias;
+            }
         }
     }
 }
@@ -349,16 +358,19 @@ output_adjoint_tile(const wino_dims *d, const float *dout, size_t P, float *dm, 
         lane_tiles_of(d, p0, P, &t);
         for (int k = 0; k < d->K; k++) {
             const float *src = dout + (size_t)k * out_plane;
-            for (int i = 0; i < ot; i++)
-                for (int c = 0; c < ot; c++) {
-                    const int32_t at = i * d->out_w + c;
-#pragma GCC unroll 1
-                    for (int l = 0; l < LANES; l++) { /* outside the output: read 0, use 0 */
-                        const bool inside = i < t.rows[l] && c < t.cols[l];
-                        const float v = src[inside ? t.out_at[l] + at : 0];
-                        dy[(i * ot + c) * LANES + l] = inside ? v : 0.0f;
-                    }
-                }
+            for (int l = 0; l < LANES; l++) {
+                const float *at = src + t.out_at[l];
+                if (t.rows[l] == ot && t.cols[l] == ot) /* inside the output: fully unrolled */
+                    for (int i = 0; i < ot; i++)
+                        for (int c = 0; c < ot; c++)
+                            dy[(i * ot + c) * LANES + l] = at[(size_t)i * d->out_w + c];
+                else
+                    for (int i = 0; i < ot; i++)
+                        for (int c = 0; c < ot; c++)
+                            dy[(i * ot + c) * LANES + l] = i < t.rows[l] && c < t.cols[l]
+                                                               ? at[(size_t)i * d->out_w + c]
+                                                               : 0.0f;
+            }
             TRANSFORM(OUTPUT_ADJ, ot, dy, out);
             store_lanes(out, XI, t.n, dm + (size_t)k * P + p0, (size_t)d->K * P);
         }
@@ -382,21 +394,14 @@ input_adjoint_tile(const wino_dims *d, const float *dv, size_t P, float *padded,
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
         lane_tiles_of(d, p0, P, &t);
         for (int c = 0; c < d->C; c++) {
-            for (int xi = 0; xi < XI; xi++) {
-                const float *src = dv + ((size_t)xi * d->C + c) * P + p0;
-                for (int l = 0; l < LANES; l++)
-                    grad[xi * LANES + l] = l < t.n ? src[l] : 0.0f;
-            }
+            for (int xi = 0; xi < XI; xi++)
+                load_lanes(dv + ((size_t)xi * d->C + c) * P + p0, t.n, grad + xi * LANES);
             TRANSFORM(INPUT_ADJ, ot, grad, tile);
             float *dst = padded + (size_t)c * plane;
-            for (int i = 0; i < T; i++)
-                for (int k = 0; k < T; k++) {
-                    float *at = dst + (size_t)i * d->Wp + k;
-                    const float *from = tile + (i * T + k) * LANES;
-                    SIMD_NO_CONFLICTS
-                    for (int l = 0; l < t.n; l++)
-                        at[t.in_at[l]] += from[l];
-                }
+            for (int l = 0; l < t.n; l++) /* tiles overlap: lane by lane, each row whole */
+                for (int i = 0; i < T; i++)
+                    for (int k = 0; k < T; k++)
+                        dst[t.in_at[l] + (size_t)i * d->Wp + k] += tile[(i * T + k) * LANES + l];
         }
     }
 }

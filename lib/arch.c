@@ -173,12 +173,13 @@ static void add_params(builder *b, layer *l, const char *torch_base)
     }
 }
 
-static void add_activation(builder *b, int number)
+static layer *add_activation(builder *b, int number)
 {
-    if (b->net->config.activation == ALEXNET_ACTIVATION_TANH)
-        finish(b, add(b, &tanh_ops, "tanh", number));
-    else
-        finish(b, add(b, &relu_ops, "relu", number));
+    layer *l = b->net->config.activation == ALEXNET_ACTIVATION_TANH
+                   ? add(b, &tanh_ops, "tanh", number)
+                   : add(b, &relu_ops, "relu", number);
+    finish(b, l);
+    return l;
 }
 
 static void build(builder *b)
@@ -201,7 +202,7 @@ static void build(builder *b)
         }
         finish(b, l);
         add_params(b, l, TORCH_CONV[i]);
-        add_activation(b, i + 1);
+        layer *activation = add_activation(b, i + 1);
         if (c->lrn && cfg->lrn) {
             l = add(b, &lrn_ops, "lrn", i + 1);
             if (l) {
@@ -209,6 +210,8 @@ static void build(builder *b)
                 l->lrn.alpha = cfg->lrn_alpha;
                 l->lrn.beta = cfg->lrn_beta;
                 l->lrn.k = cfg->lrn_k;
+                if (activation && activation->ops == &relu_ops)
+                    l->lrn.masks_relu = activation->relu.masked_by_next = true;
             }
             finish(b, l);
         }

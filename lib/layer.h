@@ -68,7 +68,14 @@ struct layer {
         struct {
             int size;
             float alpha, beta, k;
+            /* The input is a ReLU's output: backward applies that ReLU's mask (input > 0) to the
+             * gradient it writes, whose elements it computes anyway, and the ReLU's backward
+             * passes the gradient through (relu.masked_by_next), one pass over it fewer. */
+            bool masks_relu;
         } lrn;
+        struct {
+            bool masked_by_next;
+        } relu;
         struct {
             int kernel, stride;
             int ceil; /* output size rounded up, the last window clipped (Caffe) */

@@ -11,7 +11,9 @@
  * Work is split over blocks of image rows. Forward keeps nothing: backward recomputes s from a,
  * which it reads anyway. The layer streams activations far larger than the caches, so the
  * divisions and square roots of the recomputation cost less than writing 1 / s and reading it
- * (and b) back: a third of the layer's memory traffic, and its activation memory.
+ * (and b) back: a third of the layer's memory traffic, and its activation memory. After a ReLU
+ * (lrn.masks_relu), backward also applies the ReLU's mask to what it writes, saving the ReLU's
+ * own pass over the gradient.
  */
 #include "layer.h"
 #include "memory.h"
@@ -212,6 +214,9 @@ SIMD_CLONES static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end,
             const size_t row = (size_t)c * plane;
             for (int x = 0; x < W; x++)
                 da[row + x] = g[row + x] * da[row + x] - coefficient * a[row + x] * sums[x];
+            if (j->l->lrn.masks_relu)
+                for (int x = 0; x < W; x++)
+                    da[row + x] = a[row + x] > 0.0f ? da[row + x] : 0.0f;
         }
     }
 }

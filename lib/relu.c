@@ -34,8 +34,7 @@ static void relu_forward(const layer *l, const layer_call *call)
 
 static void relu_backward(const layer *l, const layer_call *call)
 {
-    (void)l;
-    if (call->din == NULL)
+    if (call->din == NULL || l->relu.masked_by_next) /* in place: din is dout, already masked */
         return;
     parallel_run(call->parts, (int64_t)(shape_size(call->in_shape) * (size_t)call->batch),
                  relu_backward_range, (void *)call);

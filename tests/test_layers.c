@@ -117,6 +117,14 @@ START_TEST(relu_clamps_and_passes_gradient_where_positive)
     for (size_t i = 0; i < h.in_count; i++)
         ck_assert_float_eq(h.y[i], h.x[i] > 0 ? h.x[i] : 0.0f);
     harness_check_all(&h, 1e-2f);
+    /* Masked by the next layer (LRN's backward): in place, the gradient passes untouched. */
+    h.l.relu.masked_by_next = true;
+    memcpy(h.dx, h.r, sizeof(float) * h.in_count);
+    layer_call call = harness_call(&h);
+    call.dout = call.din = h.dx;
+    h.l.ops->backward(&h.l, &call);
+    for (size_t i = 0; i < h.in_count; i++)
+        ck_assert_float_eq(h.dx[i], h.r[i]);
     h.x[0] = NAN;
     harness_forward(&h);
     ck_assert(isnan(h.y[0]));
@@ -179,7 +187,7 @@ START_TEST(lrn_matches_pytorch_formula_and_finite_differences)
 {
     /* Window sizes odd and even; the last shape is split into several row blocks per image. */
     const int sizes[] = {5, 4, 3, 5};
-    const shape shapes[] = {{7, 3, 4}, {7, 3, 4}, {7, 3, 4}, {4, 230, 3}};
+    const shape shapes[] = {{7, 3, 4}, {7, 3, 4}, {7, 3, 4}, {4, 700, 3}};
     harness h;
     make_lrn(&h, sizes[_i]);
     harness_setup(&h, shapes[_i], 2, 2);
@@ -200,6 +208,33 @@ START_TEST(lrn_matches_pytorch_formula_and_finite_differences)
                 ck_assert_double_eq_tol(h.y[(b * C + c) * plane + p], want, 1e-5);
             }
     harness_check_all(&h, 1e-2f);
+    harness_free(&h);
+}
+END_TEST
+
+/* After a ReLU, LRN's backward applies the ReLU's mask itself: the gradient it writes is the
+ * unmasked one where the input is positive and exactly zero elsewhere. */
+START_TEST(lrn_applies_the_relu_mask_it_takes_over)
+{
+    harness h;
+    make_lrn(&h, 5);
+    harness_setup(&h, (shape){9, 5, 6}, 3, 2);
+    size_t zeros = 0;
+    for (size_t i = 0; i < h.in_count; i++) { /* a ReLU's output: zeros and positives */
+        h.x[i] = h.x[i] > 0.0f ? h.x[i] : 0.0f;
+        zeros += h.x[i] == 0.0f;
+    }
+    ck_assert_uint_gt(zeros, h.in_count / 4);
+    harness_backward(&h);
+    float *unmasked = memory_alloc_floats(h.in_count);
+    memcpy(unmasked, h.dx, sizeof(float) * h.in_count);
+    h.l.lrn.masks_relu = true;
+    harness_backward(&h);
+    for (size_t i = 0; i < h.in_count; i++) {
+        ck_assert_msg(unmasked[i] != 0.0f, "dx[%zu] is zero unmasked", i);
+        ck_assert_float_eq(h.dx[i], h.x[i] > 0.0f ? unmasked[i] : 0.0f);
+    }
+    memory_free(unmasked);
     harness_free(&h);
 }
 END_TEST
@@ -582,6 +617,7 @@ int main(void)
     tcase_add_test(tc, relu_clamps_and_passes_gradient_where_positive);
     tcase_add_test(tc, tanh_matches_libm_and_finite_differences);
     tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 4);
+    tcase_add_test(tc, lrn_applies_the_relu_mask_it_takes_over);
     tcase_add_test(tc, maxpool_takes_window_maximum_and_routes_gradient);
     tcase_add_test(tc, maxpool_paths_pick_the_scans_winners);
     tcase_add_test(tc, maxpool_ceil_clips_the_last_window);

@@ -203,6 +203,8 @@ static void build(builder *b)
         finish(b, l);
         add_params(b, l, TORCH_CONV[i]);
         layer *activation = add_activation(b, i + 1);
+        if (l && activation && activation->ops == &relu_ops)
+            l->conv.relu = activation->relu.applied_by_previous = true;
         if (c->lrn && cfg->lrn) {
             l = add(b, &lrn_ops, "lrn", i + 1);
             if (l) {

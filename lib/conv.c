@@ -170,6 +170,19 @@ static void unfold_chunk(const conv_job *j, const float *images, int count, conv
                s->col + (size_t)c * j->hw, cols, 0, (int)j->rows);
 }
 
+/* out = src + the bias of output channel m, and the ReLU where the layer applies it (conv.relu):
+ * the epilogue of every GEMM path (src may be out). */
+static void add_bias(const layer *l, int m, const float *src, size_t n, float *out)
+{
+    const float b = l->bias[m];
+    if (l->conv.relu)
+        for (size_t p = 0; p < n; p++)
+            out[p] = relu_value(src[p] + b);
+    else
+        for (size_t p = 0; p < n; p++)
+            out[p] = src[p] + b;
+}
+
 static void conv_forward_images(void *ctx, int64_t begin, int64_t end, int part)
 {
     const conv_job *j = ctx;
@@ -190,13 +203,9 @@ static void conv_forward_images(void *ctx, int64_t begin, int64_t end, int part)
         /* [M, count * hw] -> NCHW, adding the bias on the way. */
         for (int c = 0; c < count; c++) {
             float *out = j->call->out + (size_t)(n0 + c) * j->out_size;
-            for (int m = 0; m < M; m++) {
-                const float *src = dst + (size_t)m * cols + (size_t)c * j->hw;
-                float *o = out + (size_t)m * j->hw;
-                const float b = l->bias[m];
-                for (size_t p = 0; p < j->hw; p++)
-                    o[p] = src[p] + b;
-            }
+            for (int m = 0; m < M; m++)
+                add_bias(l, m, dst + (size_t)m * cols + (size_t)c * j->hw, j->hw,
+                         out + (size_t)m * j->hw);
         }
     }
 }
@@ -222,11 +231,9 @@ static void conv_multiply_channels(void *ctx, int64_t begin, int64_t end, int pa
                     (int)j->rows_per_group, 1.0f, l->weight + (size_t)m0 * j->rows_per_group,
                     (int)j->rows_per_group, j->col + g * j->rows_per_group * j->hw, (int)j->hw,
                     0.0f, j->image_out + (size_t)m0 * j->hw, (int)j->hw);
-        for (int64_t m = m0; m < m1; m++) {
-            float *o = j->image_out + (size_t)m * j->hw;
-            for (size_t p = 0; p < j->hw; p++)
-                o[p] += l->bias[m];
-        }
+        for (int64_t m = m0; m < m1; m++)
+            add_bias(l, (int)m, j->image_out + (size_t)m * j->hw, j->hw,
+                     j->image_out + (size_t)m * j->hw);
         m0 = m1;
     }
 }
@@ -246,11 +253,9 @@ static void conv_multiply_columns(void *ctx, int64_t begin, int64_t end, int par
                     1.0f, l->weight + (size_t)g * Mg * Kg, (int)Kg,
                     j->col + (size_t)g * Kg * j->hw + p0, (int)j->hw, 0.0f,
                     j->image_out + (size_t)g * Mg * j->hw + p0, (int)j->hw);
-    for (int m = 0; m < l->conv.out_channels; m++) {
-        float *o = j->image_out + (size_t)m * j->hw;
-        for (size_t q = p0; q < p1; q++)
-            o[q] += l->bias[m];
-    }
+    for (int m = 0; m < l->conv.out_channels; m++)
+        add_bias(l, m, j->image_out + (size_t)m * j->hw + p0, p1 - p0,
+                 j->image_out + (size_t)m * j->hw + p0);
 }
 
 static void conv_forward(const layer *l, const layer_call *call)

@@ -151,10 +151,11 @@ static inline __attribute__((always_inline)) void store(float *x, const vec *v, 
 }
 
 /* out[c][p] = bias[c] + sum over taps of weight[c][t] * (the tap's input) for channels c + k,
- * k < K, and the n <= VL outputs from p: K independent chains of multiply-adds. */
+ * k < K, and the n <= VL outputs from p: K independent chains of multiply-adds. Then the ReLU,
+ * where the layer applies it (conv.relu). */
 static inline __attribute__((always_inline)) void
-forward_channels(const vec v[TAPS], const float *weight, const float *bias, int c, int K, size_t hw,
-                 float *out, size_t p, size_t n)
+forward_channels(const vec v[TAPS], const float *weight, const float *bias, bool relu, int c, int K,
+                 size_t hw, float *out, size_t p, size_t n)
 {
     const float *w = weight + (size_t)c * TAPS;
     vec acc[4];
@@ -163,23 +164,28 @@ forward_channels(const vec v[TAPS], const float *weight, const float *bias, int 
     for (int t = 1; t < TAPS; t++)
         for (int k = 0; k < K; k++)
             acc[k] += v[t] * w[k * TAPS + t];
+    if (relu) /* max(acc, 0), keeping NaN: the sign bits' mask clears the negative lanes */
+        for (int k = 0; k < K; k++) {
+            const vec zero = {0};
+            acc[k] = (vec)((simd_ints)acc[k] & ~(acc[k] < zero));
+        }
     for (int k = 0; k < K; k++)
         store(out + (size_t)(c + k) * hw + p, &acc[k], n);
 }
 
 /* Channels [c0, c1) at the n <= VL outputs from p, the taps' input vectors loaded once. */
 static inline __attribute__((always_inline)) void
-forward_block(const float *const tap[TAPS], const float *weight, const float *bias, int c0, int c1,
-              size_t hw, float *out, size_t p, size_t n)
+forward_block(const float *const tap[TAPS], const float *weight, const float *bias, bool relu,
+              int c0, int c1, size_t hw, float *out, size_t p, size_t n)
 {
     vec v[TAPS];
     for (int t = 0; t < TAPS; t++)
         memcpy(&v[t], tap[t] + p, sizeof(vec));
     int c = c0;
     for (; c + 4 <= c1; c += 4)
-        forward_channels(v, weight, bias, c, 4, hw, out, p, n);
+        forward_channels(v, weight, bias, relu, c, 4, hw, out, p, n);
     for (; c < c1; c++)
-        forward_channels(v, weight, bias, c, 1, hw, out, p, n);
+        forward_channels(v, weight, bias, relu, c, 1, hw, out, p, n);
 }
 
 /* Items are (image, group, block of CHANNEL_BLOCK output channels), so that one image on two
@@ -205,11 +211,12 @@ SIMD_CLONES static void forward_items(void *ctx, int64_t begin, int64_t end, int
         const float *tap[TAPS];
         for (int t = 0; t < TAPS; t++)
             tap[t] = s.copies[t % 3] + j->border + offset[t];
+        const bool relu = j->l->conv.relu;
         size_t p = 0;
         for (; p + VL <= j->hw; p += VL)
-            forward_block(tap, j->l->weight, j->l->bias, c0, c1, j->hw, out, p, VL);
+            forward_block(tap, j->l->weight, j->l->bias, relu, c0, c1, j->hw, out, p, VL);
         if (p < j->hw)
-            forward_block(tap, j->l->weight, j->l->bias, c0, c1, j->hw, out, p, j->hw - p);
+            forward_block(tap, j->l->weight, j->l->bias, relu, c0, c1, j->hw, out, p, j->hw - p);
     }
 }
 

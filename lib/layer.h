@@ -64,6 +64,9 @@ struct layer {
     union {
         struct {
             int in_channels, out_channels, kernel, stride, pad, groups;
+            /* The ReLU that follows is applied here, as the output is written
+             * (relu.applied_by_previous): one pass over the activations fewer. */
+            bool relu;
         } conv;
         struct {
             int size;
@@ -74,7 +77,7 @@ struct layer {
             bool masks_relu;
         } lrn;
         struct {
-            bool masked_by_next;
+            bool applied_by_previous, masked_by_next; /* forward, backward done by neighbours */
         } relu;
         struct {
             int kernel, stride;
@@ -111,6 +114,13 @@ size_t layer_bias_floats(const layer *l);
  * the end: it vectorises where one running sum, whose additions wait on each other, cannot (bias
  * gradients are sums of whole maps), and its rounding depends only on n. */
 float layer_sum(const float *x, size_t n);
+
+/* max(v, 0), with NaN passed through as PyTorch does so that a non-finite loss is noticed: ReLU's
+ * forward, whether the ReLU layer or a convolution's output (conv.relu) applies it. */
+static inline float relu_value(float v)
+{
+    return v < 0.0f ? 0.0f : v;
+}
 
 /* For layer kinds that keep nothing for backward, or need no scratch. */
 size_t layer_no_aux(const layer *l, shape in, shape out);

@@ -10,7 +10,7 @@ static void relu_forward_range(void *ctx, int64_t begin, int64_t end, int part)
     const float *in = call->in;
     float *out = call->out;
     for (int64_t i = begin; i < end; i++)
-        out[i] = in[i] < 0.0f ? 0.0f : in[i];
+        out[i] = relu_value(in[i]);
 }
 
 static void relu_backward_range(void *ctx, int64_t begin, int64_t end, int part)
@@ -27,7 +27,8 @@ static void relu_backward_range(void *ctx, int64_t begin, int64_t end, int part)
 
 static void relu_forward(const layer *l, const layer_call *call)
 {
-    (void)l;
+    if (l->relu.applied_by_previous) /* in place: the convolution wrote max(x, 0) already */
+        return;
     parallel_run(call->parts, (int64_t)(shape_size(call->in_shape) * (size_t)call->batch),
                  relu_forward_range, (void *)call);
 }

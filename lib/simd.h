@@ -5,6 +5,8 @@
 #ifndef ALEXNET_SIMD_H
 #define ALEXNET_SIMD_H
 
+#include <stdint.h>
+
 /* ThreadSanitizer's runtime is not up yet when the loader runs the clones' resolvers (ifuncs), and
  * they crash it: the ThreadSanitizer build takes the baseline code only. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
@@ -17,14 +19,15 @@
 #define SIMD_CLONES
 #endif
 
-/* SIMD_WIDTH floats as one value: GCC's and clang's vector extension, for kernels that
- * the compiler would not vectorise well on its own. Each clone of a SIMD_CLONES function maps it
- * onto its own registers (one AVX-512 register, two AVX2, four SSE). Passing or returning one by
- * value changes the ABI between clones: helpers that take them are always_inline, or take
- * pointers. Loads and stores go through memcpy or the unaligned type. */
+/* SIMD_WIDTH floats (or int32s, for masks) as one value: GCC's and clang's vector extension, for
+ * kernels that the compiler would not vectorise well on its own. Each clone of a SIMD_CLONES
+ * function maps it onto its own registers (one AVX-512 register, two AVX2, four SSE). Passing or
+ * returning one by value changes the ABI between clones: helpers that take them are always_inline,
+ * or take pointers. Loads and stores go through memcpy or the unaligned type. */
 #define SIMD_WIDTH 16
 typedef float simd_floats __attribute__((vector_size(SIMD_WIDTH * sizeof(float))));
 typedef float simd_floats_unaligned
     __attribute__((vector_size(SIMD_WIDTH * sizeof(float)), aligned(sizeof(float))));
+typedef int32_t simd_ints __attribute__((vector_size(SIMD_WIDTH * sizeof(int32_t))));
 
 #endif

@@ -270,13 +270,15 @@ SIMD_CLONES static void input_transform(const wino_dims *d, const float *padded,
     FOR_TILE(d, INPUT_TRANSFORM);
 }
 
-/* Y = A^T M A, clipped to the output, plus the bias, into images n0.. of the call's output. */
+/* Y = A^T M A, clipped to the output, plus the bias (and the ReLU, conv.relu), into images n0..
+ * of the call's output. */
 static inline __attribute__((always_inline)) void
 output_transform_tile(const wino_job *j, const float *m, size_t P, int64_t n0, int ot)
 {
     const wino_dims *d = &j->d;
     const size_t out_plane = (size_t)d->out_h * d->out_w, out_size = (size_t)d->K * out_plane;
     const int XI = (ot + 2) * (ot + 2);
+    const bool relu = j->l->conv.relu;
     lane_tiles t;
     float prod[XI_MAX * LANES], y[16 * LANES];
     for (size_t p0 = 0; p0 < P; p0 += LANES) {
@@ -287,17 +289,23 @@ output_transform_tile(const wino_job *j, const float *m, size_t P, int64_t n0, i
             }
             TRANSFORM(OUTPUT, ot, prod, y);
             const float bias = j->l->bias[k];
+            if (relu)
+                for (int i = 0; i < ot * ot * LANES; i++)
+                    y[i] = relu_value(y[i] + bias);
+            else
+                for (int i = 0; i < ot * ot * LANES; i++)
+                    y[i] += bias;
             float *o = j->call->out + (size_t)n0 * out_size + (size_t)k * out_plane;
             for (int l = 0; l < t.n; l++) {
                 float *at = o + t.out_at[l];
                 if (t.rows[l] == ot && t.cols[l] == ot) /* inside the output: fully unrolled */
                     for (int i = 0; i < ot; i++)
                         for (int c = 0; c < ot; c++)
-                            at[(size_t)i * d->out_w + c] = y[(i * ot + c) * LANES + l] + bias;
+                            at[(size_t)i * d->out_w + c] = y[(i * ot + c) * LANES + l];
                 else
                     for (int i = 0; i < ot && i < t.rows[l]; i++)
                         for (int c = 0; c < ot && c < t.cols[l]; c++)
-                            at[(size_t)i * d->out_w + c] = y[(i * ot + c) * LANES + l] + bias;
+                            at[(size_t)i * d->out_w + c] = y[(i * ot + c) * LANES + l];
             }
         }
     }

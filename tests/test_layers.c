@@ -3,9 +3,11 @@
 #include "layer_harness.h"
 #include "test_helpers.h"
 
+#include "conv_plane.h"
 #include "loss.h"
 #include "network.h"
 #include "parallel.h"
+#include "winograd.h"
 
 #include <stdio.h>
 
@@ -76,6 +78,41 @@ START_TEST(conv_gives_same_result_for_any_split)
 }
 END_TEST
 
+/* A convolution that applies the following ReLU (conv.relu) writes exactly max(y, 0) of what it
+ * writes without, on every path: the direct kernel for one input channel, Winograd's, and
+ * im2col + GEMM over images, over columns and over channels (a batch smaller than the parts). */
+START_TEST(conv_applies_the_relu_it_takes_over)
+{
+    const struct {
+        int in_c, out_c, groups, side, batch;
+        enum { PLANE, WINOGRAD, IM2COL } path;
+    } cases[] = {{1, 8, 1, 9, 3, PLANE},
+                 {16, 8, 1, 6, 3, WINOGRAD},
+                 {4, 8, 2, 7, 5, IM2COL},
+                 {4, 8, 1, 7, 1, IM2COL},
+                 {4, 64, 1, 5, 1, IM2COL}};
+    harness h;
+    make_conv(&h, cases[_i].in_c, cases[_i].out_c, 3, 1, 1, cases[_i].groups);
+    const shape in = {cases[_i].in_c, cases[_i].side, cases[_i].side};
+    harness_setup(&h, in, cases[_i].batch, 2);
+    ck_assert(conv_plane_applies(&h.l) == (cases[_i].path == PLANE));
+    ck_assert(winograd_applies(&h.l, in) == (cases[_i].path == WINOGRAD));
+    harness_forward(&h);
+    float *plain = malloc(sizeof(float) * h.out_count);
+    memcpy(plain, h.y, sizeof(float) * h.out_count);
+    h.l.conv.relu = true;
+    harness_forward(&h);
+    size_t negative = 0;
+    for (size_t i = 0; i < h.out_count; i++) {
+        negative += plain[i] < 0.0f;
+        ck_assert_float_eq(h.y[i], relu_value(plain[i]));
+    }
+    ck_assert_uint_gt(negative, h.out_count / 4);
+    free(plain);
+    harness_free(&h);
+}
+END_TEST
+
 /* The first layer needs no input gradient: backward with din = NULL must write none (a write
  * through NULL would crash the test) and give every weight and bias gradient bit for bit as a full
  * backward does, which fills all of din. */
@@ -117,7 +154,13 @@ START_TEST(relu_clamps_and_passes_gradient_where_positive)
     for (size_t i = 0; i < h.in_count; i++)
         ck_assert_float_eq(h.y[i], h.x[i] > 0 ? h.x[i] : 0.0f);
     harness_check_all(&h, 1e-2f);
-    /* Masked by the next layer (LRN's backward): in place, the gradient passes untouched. */
+    /* Done by its neighbours, forward by the convolution before (conv.relu) and backward by the
+     * LRN after (lrn.masks_relu): in place, the activations and the gradient pass untouched. */
+    h.l.relu.applied_by_previous = true;
+    memcpy(h.y, h.r, sizeof(float) * h.out_count);
+    harness_forward(&h);
+    ck_assert_mem_eq(h.y, h.r, sizeof(float) * h.out_count);
+    h.l.relu.applied_by_previous = false;
     h.l.relu.masked_by_next = true;
     memcpy(h.dx, h.r, sizeof(float) * h.in_count);
     layer_call call = harness_call(&h);
@@ -125,6 +168,7 @@ START_TEST(relu_clamps_and_passes_gradient_where_positive)
     h.l.ops->backward(&h.l, &call);
     for (size_t i = 0; i < h.in_count; i++)
         ck_assert_float_eq(h.dx[i], h.r[i]);
+    h.l.relu.masked_by_next = false;
     h.x[0] = NAN;
     harness_forward(&h);
     ck_assert(isnan(h.y[0]));
@@ -614,6 +658,7 @@ int main(void)
                         (int)(sizeof CONV_CASES / sizeof CONV_CASES[0]));
     tcase_add_test(tc, conv_gives_same_result_for_any_split);
     tcase_add_test(tc, conv_backward_skips_input_gradient_when_not_needed);
+    tcase_add_loop_test(tc, conv_applies_the_relu_it_takes_over, 0, 5);
     tcase_add_test(tc, relu_clamps_and_passes_gradient_where_positive);
     tcase_add_test(tc, tanh_matches_libm_and_finite_differences);
     tcase_add_loop_test(tc, lrn_matches_pytorch_formula_and_finite_differences, 0, 4);

@@ -187,6 +187,7 @@ SIMD_CLONES static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end,
     const layer_call *call = j->call;
     const int n = j->l->lrn.size, C = call->in_shape.c;
     const float coefficient = 2.0f * j->l->lrn.alpha * j->l->lrn.beta / (float)n;
+    const bool relu = j->l->lrn.masks_relu;
     const size_t plane = (size_t)call->in_shape.h * call->in_shape.w;
     const size_t most = (size_t)rows_per_block(call->in_shape) * call->in_shape.w;
     float *squares = call->scratch + (size_t)part * lrn_part_floats(call->in_shape); /* [C, span] */
@@ -212,11 +213,14 @@ SIMD_CLONES static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end,
             /* c lies in the forward window of c' for c' in [c - (n-1)/2, c + n/2]. */
             window_sum(t, W, C, c, (n - 1) / 2, n / 2, sums);
             const size_t row = (size_t)c * plane;
-            for (int x = 0; x < W; x++)
-                da[row + x] = g[row + x] * da[row + x] - coefficient * a[row + x] * sums[x];
-            if (j->l->lrn.masks_relu)
+            if (relu) /* the ReLU's mask, as the gradient is written */
                 for (int x = 0; x < W; x++)
-                    da[row + x] = a[row + x] > 0.0f ? da[row + x] : 0.0f;
+                    da[row + x] = a[row + x] > 0.0f ? g[row + x] * da[row + x] -
+                                                          coefficient * a[row + x] * sums[x]
+                                                    : 0.0f;
+            else
+                for (int x = 0; x < W; x++)
+                    da[row + x] = g[row + x] * da[row + x] - coefficient * a[row + x] * sums[x];
         }
     }
 }

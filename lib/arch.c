@@ -1,6 +1,7 @@
 /* The three architectures as data: five convolution stages and three fully connected layers,
  * expanded into the network's layer list (conv, ReLU, optional LRN and max pooling per stage;
  * dropout, linear, ReLU per hidden FC layer). Shapes: docs/architectures.md. */
+#include "conv_lrn.h"
 #include "error.h"
 #include "network.h"
 
@@ -191,7 +192,7 @@ static void build(builder *b)
     b->s = (shape){cfg->in_channels, cfg->in_height, cfg->in_width};
     for (int i = 0; i < 5; i++) {
         const conv_spec *c = &a->conv[i];
-        layer *l = add(b, &conv_ops, "conv", i + 1);
+        layer *l = add(b, &conv_ops, "conv", i + 1), *conv = l;
         if (l) {
             l->conv.in_channels = b->s.c;
             l->conv.out_channels = c->out;
@@ -214,6 +215,11 @@ static void build(builder *b)
                 l->lrn.k = cfg->lrn_k;
                 if (activation && activation->ops == &relu_ops)
                     l->lrn.masks_relu = activation->relu.masked_by_next = true;
+                /* A network of fixed input size only: its shapes are the ones seen here. */
+                if (!arch_accepts_any_size(cfg->arch) && conv_lrn_applies(conv, l, b->s)) {
+                    conv->conv.run_by_lrn = true;
+                    l->lrn.conv_before = l->index - conv->index;
+                }
             }
             finish(b, l);
         }

@@ -260,6 +260,8 @@ static void conv_multiply_columns(void *ctx, int64_t begin, int64_t end, int par
 
 static void conv_forward(const layer *l, const layer_call *call)
 {
+    if (l->conv.run_by_lrn)
+        return;
     if (conv_plane_applies(l)) {
         conv_plane_forward(l, call);
         return;
@@ -357,6 +359,8 @@ static void conv_sum_parts(void *ctx, int64_t begin, int64_t end, int part)
 
 static void conv_backward(const layer *l, const layer_call *call)
 {
+    if (l->conv.run_by_lrn)
+        return;
     if (conv_plane_applies(l)) {
         conv_plane_backward(l, call);
         return;

@@ -188,6 +188,22 @@ forward_block(const float *const tap[TAPS], const float *weight, const float *bi
         forward_channels(v, weight, bias, relu, c, 1, hw, out, p, n);
 }
 
+/* Output channels [c0, c1) of `out` (the image's [M][H*W]) from the plane in s->copies. */
+static inline __attribute__((always_inline)) void
+forward_channel_range(const plane_job *j, const plane_part *s, const ptrdiff_t offset[TAPS], int c0,
+                      int c1, float *out)
+{
+    const float *tap[TAPS];
+    for (int t = 0; t < TAPS; t++)
+        tap[t] = s->copies[t % 3] + j->border + offset[t];
+    const bool relu = j->l->conv.relu;
+    size_t p = 0;
+    for (; p + VL <= j->hw; p += VL)
+        forward_block(tap, j->l->weight, j->l->bias, relu, c0, c1, j->hw, out, p, VL);
+    if (p < j->hw)
+        forward_block(tap, j->l->weight, j->l->bias, relu, c0, c1, j->hw, out, p, j->hw - p);
+}
+
 /* Items are (image, group, block of CHANNEL_BLOCK output channels), so that one image on two
  * threads is split too. */
 SIMD_CLONES static void forward_items(void *ctx, int64_t begin, int64_t end, int part)
@@ -207,17 +223,30 @@ SIMD_CLONES static void forward_items(void *ctx, int64_t begin, int64_t end, int
         }
         const int c0 = g * j->Mg + block * CHANNEL_BLOCK;
         const int c1 = c0 + CHANNEL_BLOCK < (g + 1) * j->Mg ? c0 + CHANNEL_BLOCK : (g + 1) * j->Mg;
-        float *out = call->out + (size_t)(plane / j->groups) * j->M * j->hw;
-        const float *tap[TAPS];
-        for (int t = 0; t < TAPS; t++)
-            tap[t] = s.copies[t % 3] + j->border + offset[t];
-        const bool relu = j->l->conv.relu;
-        size_t p = 0;
-        for (; p + VL <= j->hw; p += VL)
-            forward_block(tap, j->l->weight, j->l->bias, relu, c0, c1, j->hw, out, p, VL);
-        if (p < j->hw)
-            forward_block(tap, j->l->weight, j->l->bias, relu, c0, c1, j->hw, out, p, j->hw - p);
+        forward_channel_range(j, &s, offset, c0, c1,
+                              call->out + (size_t)(plane / j->groups) * j->M * j->hw);
     }
+}
+
+/* The functions other files call are plain wrappers of static clones: GCC exports a global
+ * clone's dispatcher whatever the visibility, and the library exports only its API. */
+SIMD_CLONES static void forward_image(const layer *l, const layer_call *call, int64_t image,
+                                      float *out, int part)
+{
+    const plane_job j = plane_job_of(l, call);
+    plane_part s = plane_part_of(l, call, part);
+    ptrdiff_t offset[TAPS];
+    tap_offsets(j.W, offset);
+    for (int g = 0; g < j.groups; g++) {
+        copy_plane(call->in + ((size_t)image * j.groups + (size_t)g) * j.hw, j.H, j.W, s.copies);
+        forward_channel_range(&j, &s, offset, g * j.Mg, (g + 1) * j.Mg, out);
+    }
+}
+
+void conv_plane_forward_image(const layer *l, const layer_call *call, int64_t image, float *out,
+                              int part)
+{
+    forward_image(l, call, image, out, part);
 }
 
 void conv_plane_forward(const layer *l, const layer_call *call)
@@ -302,6 +331,31 @@ input_gradient_plane(const plane_job *j, const plane_part *s, const ptrdiff_t of
     }
 }
 
+/* The weight and bias gradients' partial sums of group g of one image, whose input plane is in
+ * s->copies and whose output gradient is `dout` ([M][H*W]). */
+static inline __attribute__((always_inline)) void
+weight_gradient_plane(const plane_job *j, const plane_part *s, const ptrdiff_t offset[TAPS],
+                      const float *dout, int g)
+{
+    const float *tap[TAPS];
+    for (int t = 0; t < TAPS; t++)
+        tap[t] = s->copies[t % 3] + j->border + offset[t];
+    int c = g * j->Mg;
+    for (; c + 2 <= (g + 1) * j->Mg; c += 2)
+        weight_gradient_channels(tap, dout + (size_t)c * j->hw, j->hw, 2,
+                                 s->dweight_lanes + (size_t)c * TAPS * VL,
+                                 s->dbias_lanes + (size_t)c * VL);
+    if (c < (g + 1) * j->Mg)
+        weight_gradient_channels(tap, dout + (size_t)c * j->hw, j->hw, 1,
+                                 s->dweight_lanes + (size_t)c * TAPS * VL,
+                                 s->dbias_lanes + (size_t)c * VL);
+}
+
+static void clear_lanes(const plane_job *j, const plane_part *s)
+{
+    memset(s->dweight_lanes, 0, sizeof(float) * (size_t)j->M * (TAPS + 1) * VL);
+}
+
 SIMD_CLONES static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
 {
     const plane_job *j = ctx;
@@ -309,28 +363,43 @@ SIMD_CLONES static void backward_images(void *ctx, int64_t begin, int64_t end, i
     plane_part s = plane_part_of(j->l, call, part);
     ptrdiff_t offset[TAPS];
     tap_offsets(j->W, offset);
-    memset(s.dweight_lanes, 0, sizeof(float) * (size_t)j->M * (TAPS + 1) * VL);
+    clear_lanes(j, &s);
     for (int64_t n = begin; n < end; n++) {
         const float *dout = call->dout + (size_t)n * j->M * j->hw;
         for (int g = 0; g < j->groups; g++) {
             const size_t plane = (size_t)n * j->groups + (size_t)g;
             copy_plane(call->in + plane * j->hw, j->H, j->W, s.copies);
-            const float *tap[TAPS];
-            for (int t = 0; t < TAPS; t++)
-                tap[t] = s.copies[t % 3] + j->border + offset[t];
-            int c = g * j->Mg;
-            for (; c + 2 <= (g + 1) * j->Mg; c += 2)
-                weight_gradient_channels(tap, dout + (size_t)c * j->hw, j->hw, 2,
-                                         s.dweight_lanes + (size_t)c * TAPS * VL,
-                                         s.dbias_lanes + (size_t)c * VL);
-            if (c < (g + 1) * j->Mg)
-                weight_gradient_channels(tap, dout + (size_t)c * j->hw, j->hw, 1,
-                                         s.dweight_lanes + (size_t)c * TAPS * VL,
-                                         s.dbias_lanes + (size_t)c * VL);
+            weight_gradient_plane(j, &s, offset, dout, g);
             if (call->din)
                 input_gradient_plane(j, &s, offset, dout, g, call->din + plane * j->hw);
         }
     }
+}
+
+void conv_plane_gradient_clear(const layer *l, const layer_call *call, int part)
+{
+    const plane_job j = plane_job_of(l, call);
+    const plane_part s = plane_part_of(l, call, part);
+    clear_lanes(&j, &s);
+}
+
+SIMD_CLONES static void gradient_image(const layer *l, const layer_call *call, int64_t image,
+                                       const float *dout, int part)
+{
+    const plane_job j = plane_job_of(l, call);
+    plane_part s = plane_part_of(l, call, part);
+    ptrdiff_t offset[TAPS];
+    tap_offsets(j.W, offset);
+    for (int g = 0; g < j.groups; g++) {
+        copy_plane(call->in + ((size_t)image * j.groups + (size_t)g) * j.hw, j.H, j.W, s.copies);
+        weight_gradient_plane(&j, &s, offset, dout, g);
+    }
+}
+
+void conv_plane_gradient_image(const layer *l, const layer_call *call, int64_t image,
+                               const float *dout, int part)
+{
+    gradient_image(l, call, image, dout, part);
 }
 
 /* The gradients: each part's lanes summed in lane order, the parts in part order. */
@@ -356,10 +425,9 @@ static void sum_lanes(void *ctx, int64_t begin, int64_t end, int part)
     }
 }
 
-void conv_plane_backward(const layer *l, const layer_call *call)
+void conv_plane_gradient_sum(const layer *l, const layer_call *call)
 {
     plane_job j = plane_job_of(l, call);
-    parallel_run(call->parts, call->batch, backward_images, &j);
     int active[PARALLEL_MAX_PARTS];
     j.active = parallel_active_parts(call->batch, call->parts, active);
     for (int i = 0; i < j.active; i++) {
@@ -368,4 +436,11 @@ void conv_plane_backward(const layer *l, const layer_call *call)
         j.part_dbias[i] = s.dbias_lanes;
     }
     parallel_run(call->parts, (int64_t)j.M * (TAPS + 1), sum_lanes, &j);
+}
+
+void conv_plane_backward(const layer *l, const layer_call *call)
+{
+    plane_job j = plane_job_of(l, call);
+    parallel_run(call->parts, call->batch, backward_images, &j);
+    conv_plane_gradient_sum(l, call);
 }

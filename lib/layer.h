@@ -40,6 +40,10 @@ typedef struct layer_call {
     uint64_t seed; /* randomness (dropout): the network's seed and forward step     */
     uint64_t step;
     int64_t first_sample; /* dropout: the batch's first sample in its global batch   */
+    /* An LRN that runs a convolution's passes (lrn.conv_before): that convolution's input, and
+     * where to write the share of the call's time its work took (NULL when not profiling). */
+    const float *fused_in;
+    double *fused_share;
 } layer_call;
 
 typedef struct layer_ops {
@@ -67,6 +71,10 @@ struct layer {
             /* The ReLU that follows is applied here, as the output is written
              * (relu.applied_by_previous): one pass over the activations fewer. */
             bool relu;
+            /* The LRN after this layer's ReLU runs this layer's passes inside its own, image by
+             * image in the caches (conv_lrn.c); this layer's own passes do nothing and its
+             * output is not planned. */
+            bool run_by_lrn;
         } conv;
         struct {
             int size;
@@ -75,6 +83,9 @@ struct layer {
              * gradient it writes, whose elements it computes anyway, and the ReLU's backward
              * passes the gradient through (relu.masked_by_next), one pass over it fewer. */
             bool masks_relu;
+            /* > 0: runs the passes of the convolution this many layers before it (conv.run_by_lrn).
+             */
+            int conv_before;
         } lrn;
         struct {
             bool applied_by_previous, masked_by_next; /* forward, backward done by neighbours */

@@ -15,7 +15,9 @@
  * (lrn.masks_relu), backward also applies the ReLU's mask to what it writes, saving the ReLU's
  * own pass over the gradient.
  */
-#include "layer.h"
+#include "lrn.h"
+
+#include "conv_lrn.h"
 #include "memory.h"
 #include "parallel.h"
 #include "simd.h"
@@ -67,7 +69,12 @@ static int rows_per_block(shape in)
 
 /* One part's scratch: two [C, span] arrays (squares, then backward's g b / s) and three [span]
  * rows (window sums, s, and s^-beta or s^-(beta + 1)). */
-static size_t lrn_part_floats(shape in)
+bool lrn_blocks_are_images(shape in)
+{
+    return rows_per_block(in) == in.h;
+}
+
+size_t lrn_part_floats(shape in)
 {
     const size_t span = (size_t)rows_per_block(in) * (size_t)in.w;
     return memory_round_floats((size_t)(2 * in.c + 3) * span);
@@ -76,7 +83,9 @@ static size_t lrn_part_floats(shape in)
 static size_t lrn_scratch_floats(const layer *l, shape in, shape out, int batch, int parts,
                                  bool training)
 {
-    (void)l, (void)out, (void)batch, (void)training;
+    (void)out, (void)batch;
+    if (l->lrn.conv_before > 0)
+        return conv_lrn_scratch_floats(l, in, parts, training);
     return (size_t)parts * lrn_part_floats(in);
 }
 
@@ -152,87 +161,123 @@ static inline void block_scale(const layer *l, const float *squares, int W, int 
         scale[x] = k + alpha_n * sums[x];
 }
 
-SIMD_CLONES static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
+/* One block's C x W elements per channel (channel planes `plane` floats apart) in `part`, one
+ * part's scratch. */
+SIMD_CLONES static void forward_block(const layer *l, shape in, const float *a, float *b,
+                                      size_t plane, int W, float *part)
 {
-    const lrn_job *j = ctx;
-    const layer_call *call = j->call;
-    const int C = call->in_shape.c;
-    const size_t plane = (size_t)call->in_shape.h * call->in_shape.w;
-    const size_t most = (size_t)rows_per_block(call->in_shape) * call->in_shape.w;
-    float *squares = call->scratch + (size_t)part * lrn_part_floats(call->in_shape); /* [C, span] */
-    float *sums = squares + 2 * (size_t)C * most;                                    /* [span] */
-    float *scale = sums + most;                                                      /* [span] */
-    float *factor = scale + most;                                                    /* [span] */
-    for (int64_t item = begin; item < end; item++) {
-        size_t base;
-        int W; /* the block's elements per channel */
-        block_of(call->in_shape, item, &base, &W);
-        const float *a = call->in + base;
-        float *b = call->out + base;
-        block_squares(a, plane, C, W, squares);
-        for (int c = 0; c < C; c++) {
-            block_scale(j->l, squares, W, C, c, sums, scale);
-            pow_neg_beta(scale, W, j->l->lrn.beta, factor);
-            const float *ac = a + (size_t)c * plane;
-            float *bc = b + (size_t)c * plane;
-            for (int x = 0; x < W; x++)
-                bc[x] = ac[x] * factor[x];
-        }
+    const int C = in.c;
+    const size_t most = (size_t)rows_per_block(in) * in.w;
+    float *squares = part;                        /* [C, span] */
+    float *sums = squares + 2 * (size_t)C * most; /* [span] */
+    float *scale = sums + most;                   /* [span] */
+    float *factor = scale + most;                 /* [span] */
+    block_squares(a, plane, C, W, squares);
+    for (int c = 0; c < C; c++) {
+        block_scale(l, squares, W, C, c, sums, scale);
+        pow_neg_beta(scale, W, l->lrn.beta, factor);
+        const float *ac = a + (size_t)c * plane;
+        float *bc = b + (size_t)c * plane;
+        for (int x = 0; x < W; x++)
+            bc[x] = ac[x] * factor[x];
     }
 }
 
-SIMD_CLONES static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
+SIMD_CLONES static void backward_block(const layer *l, shape in, const float *a, const float *g,
+                                       float *da, size_t plane, int W, float *part)
+{
+    const int n = l->lrn.size, C = in.c;
+    const float coefficient = 2.0f * l->lrn.alpha * l->lrn.beta / (float)n;
+    const bool relu = l->lrn.masks_relu;
+    const size_t most = (size_t)rows_per_block(in) * in.w;
+    float *squares = part;                 /* [C, span] */
+    float *t = squares + (size_t)C * most; /* [C, span] */
+    float *sums = t + (size_t)C * most;    /* [span] */
+    float *scale = sums + most;            /* [span] */
+    float *over = scale + most;            /* [span] */
+    block_squares(a, plane, C, W, squares);
+    for (int c = 0; c < C; c++) { /* t = g b / s = g a s^-(beta + 1); da holds s^-beta */
+        const size_t row = (size_t)c * plane;
+        block_scale(l, squares, W, C, c, sums, scale);
+        pow_neg_beta_and_over(scale, W, l->lrn.beta, da + row, over);
+        for (int x = 0; x < W; x++)
+            t[(size_t)c * W + x] = g[row + x] * a[row + x] * over[x];
+    }
+    for (int c = 0; c < C; c++) {
+        /* c lies in the forward window of c' for c' in [c - (n-1)/2, c + n/2]. */
+        window_sum(t, W, C, c, (n - 1) / 2, n / 2, sums);
+        const size_t row = (size_t)c * plane;
+        if (relu) /* the ReLU's mask, as the gradient is written */
+            for (int x = 0; x < W; x++)
+                da[row + x] = a[row + x] > 0.0f
+                                  ? g[row + x] * da[row + x] - coefficient * a[row + x] * sums[x]
+                                  : 0.0f;
+        else
+            for (int x = 0; x < W; x++)
+                da[row + x] = g[row + x] * da[row + x] - coefficient * a[row + x] * sums[x];
+    }
+}
+
+/* Plain wrappers of the static clones: GCC exports a global clone's dispatcher whatever the
+ * visibility, and the library exports only its API. */
+void lrn_forward_block(const layer *l, shape in, const float *a, float *b, size_t plane, int W,
+                       float *part)
+{
+    forward_block(l, in, a, b, plane, W, part);
+}
+
+void lrn_backward_block(const layer *l, shape in, const float *a, const float *g, float *da,
+                        size_t plane, int W, float *part)
+{
+    backward_block(l, in, a, g, da, plane, W, part);
+}
+
+static void lrn_forward_rows(void *ctx, int64_t begin, int64_t end, int part)
 {
     const lrn_job *j = ctx;
     const layer_call *call = j->call;
-    const int n = j->l->lrn.size, C = call->in_shape.c;
-    const float coefficient = 2.0f * j->l->lrn.alpha * j->l->lrn.beta / (float)n;
-    const bool relu = j->l->lrn.masks_relu;
     const size_t plane = (size_t)call->in_shape.h * call->in_shape.w;
-    const size_t most = (size_t)rows_per_block(call->in_shape) * call->in_shape.w;
-    float *squares = call->scratch + (size_t)part * lrn_part_floats(call->in_shape); /* [C, span] */
-    float *t = squares + (size_t)C * most;                                           /* [C, span] */
-    float *sums = t + (size_t)C * most;                                              /* [span] */
-    float *scale = sums + most;                                                      /* [span] */
-    float *over = scale + most;                                                      /* [span] */
+    float *scratch = call->scratch + (size_t)part * lrn_part_floats(call->in_shape);
     for (int64_t item = begin; item < end; item++) {
         size_t base;
         int W; /* the block's elements per channel */
         block_of(call->in_shape, item, &base, &W);
-        const float *a = call->in + base, *g = call->dout + base;
-        float *da = call->din + base;
-        block_squares(a, plane, C, W, squares);
-        for (int c = 0; c < C; c++) { /* t = g b / s = g a s^-(beta + 1); da holds s^-beta */
-            const size_t row = (size_t)c * plane;
-            block_scale(j->l, squares, W, C, c, sums, scale);
-            pow_neg_beta_and_over(scale, W, j->l->lrn.beta, da + row, over);
-            for (int x = 0; x < W; x++)
-                t[(size_t)c * W + x] = g[row + x] * a[row + x] * over[x];
-        }
-        for (int c = 0; c < C; c++) {
-            /* c lies in the forward window of c' for c' in [c - (n-1)/2, c + n/2]. */
-            window_sum(t, W, C, c, (n - 1) / 2, n / 2, sums);
-            const size_t row = (size_t)c * plane;
-            if (relu) /* the ReLU's mask, as the gradient is written */
-                for (int x = 0; x < W; x++)
-                    da[row + x] = a[row + x] > 0.0f ? g[row + x] * da[row + x] -
-                                                          coefficient * a[row + x] * sums[x]
-                                                    : 0.0f;
-            else
-                for (int x = 0; x < W; x++)
-                    da[row + x] = g[row + x] * da[row + x] - coefficient * a[row + x] * sums[x];
-        }
+        lrn_forward_block(j->l, call->in_shape, call->in + base, call->out + base, plane, W,
+                          scratch);
+    }
+}
+
+static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
+{
+    const lrn_job *j = ctx;
+    const layer_call *call = j->call;
+    const size_t plane = (size_t)call->in_shape.h * call->in_shape.w;
+    float *scratch = call->scratch + (size_t)part * lrn_part_floats(call->in_shape);
+    for (int64_t item = begin; item < end; item++) {
+        size_t base;
+        int W; /* the block's elements per channel */
+        block_of(call->in_shape, item, &base, &W);
+        lrn_backward_block(j->l, call->in_shape, call->in + base, call->dout + base,
+                           call->din + base, plane, W, scratch);
     }
 }
 
 static void lrn_forward(const layer *l, const layer_call *call)
 {
+    if (l->lrn.conv_before > 0) {
+        conv_lrn_forward(l, call);
+        return;
+    }
     lrn_job j = {l, call};
     parallel_run(call->parts, block_count(call->in_shape, call->batch), lrn_forward_rows, &j);
 }
 
 static void lrn_backward(const layer *l, const layer_call *call)
 {
+    if (l->lrn.conv_before > 0) {
+        conv_lrn_backward(l, call);
+        return;
+    }
     if (call->din == NULL)
         return;
     lrn_job j = {l, call};

@@ -29,6 +29,34 @@ static size_t reserve(plan_layout *layout, size_t floats)
     return at;
 }
 
+/* Whether the layer is an LRN that runs a convolution's passes (conv_lrn.c). */
+static bool runs_conv(const layer *l)
+{
+    return l->ops == &lrn_ops && l->lrn.conv_before > 0;
+}
+
+/* The input of the convolution that layer i runs, or NULL; `input` is the network's. */
+static const float *fused_input(const alexnet_network *net, int i, const float *input)
+{
+    const layer *l = &net->layers[i];
+    if (!runs_conv(l))
+        return NULL;
+    const int first = i - l->lrn.conv_before;
+    return first == 0 ? input : net->plan.act[first];
+}
+
+/* Whether backward writes the gradient of layer i's input: not for the network's input, and not
+ * inside a convolution that an LRN runs (conv_lrn.c), whose gradient stays in the caches. */
+static bool input_gradient_needed(const alexnet_network *net, int i)
+{
+    for (int j = i; j < net->num_layers; j++) {
+        const layer *l = &net->layers[j];
+        if (runs_conv(l) && j - l->lrn.conv_before < i)
+            return false;
+    }
+    return i > 0;
+}
+
 /* The floats each of the two ping-pong gradient buffers must hold: backward walks the layers in
  * reverse, each reading its output's gradient from one buffer and writing its input's to the
  * other (or to the same one, in place), so each buffer is sized for what lands in it only. */
@@ -39,7 +67,7 @@ static void gradient_sizes(const alexnet_network *net, const shape *shapes, size
     sizes[1] = 0;
     for (int i = net->num_layers - 1; i > 0; i--) {
         const int next = net->layers[i].ops->in_place ? current : 1 - current;
-        const size_t din = shape_size(shapes[i]);
+        const size_t din = input_gradient_needed(net, i) ? shape_size(shapes[i]) : 0;
         sizes[next] = din > sizes[next] ? din : sizes[next];
         current = next;
     }
@@ -82,7 +110,9 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
     for (int i = 0; i < L; i++) {
         const layer *l = &net->layers[i];
         const size_t out = shape_size(p.shapes[i + 1]);
-        act_at[i + 1] = l->ops->in_place ? act_at[i] : reserve(&layout, n * out);
+        act_at[i + 1] = l->ops->in_place                            ? act_at[i]
+                        : l->ops == &conv_ops && l->conv.run_by_lrn ? SIZE_MAX
+                                                                    : reserve(&layout, n * out);
         size_t aux = p.training ? l->ops->aux_floats(l, p.shapes[i], p.shapes[i + 1]) : 0;
         aux_at[i] = aux ? reserve(&layout, n * aux) : SIZE_MAX;
         size_t scratch =
@@ -134,9 +164,18 @@ static void run_layer(const alexnet_network *net, int i, const layer_call *call,
         (backward ? l->ops->backward : l->ops->forward)(l, call);
         return;
     }
+    double fused_share = 0.0;
+    layer_call timed = *call;
+    if (runs_conv(l))
+        timed.fused_share = &fused_share;
     const double start = pass_clock();
-    (backward ? l->ops->backward : l->ops->forward)(l, call);
-    const double seconds = pass_clock() - start;
+    (backward ? l->ops->backward : l->ops->forward)(l, &timed);
+    double seconds = pass_clock() - start;
+    if (fused_share > 0.0) { /* the convolution's share goes to the convolution */
+        network_layer_time *conv = &net->profile->layers[i - l->lrn.conv_before];
+        *(backward ? &conv->backward_seconds : &conv->forward_seconds) += seconds * fused_share;
+        seconds -= seconds * fused_share;
+    }
     network_layer_time *t = &net->profile->layers[i];
     if (backward) {
         t->backward_seconds += seconds;
@@ -252,6 +291,7 @@ alexnet_status network_forward(const char *fn, alexnet_network *net, const alexn
         layer_call call = layer_call_of(net, i, batch);
         if (i == 0)
             call.in = x;
+        call.fused_in = fused_input(net, i, x);
         call.training = training != 0;
         call.aux = training ? p->aux[i] : NULL;
         run_layer(net, i, &call, false);
@@ -305,7 +345,8 @@ alexnet_status network_backward(const char *fn, alexnet_network *net, const int3
         call.dout = p->grad[current];
         if (i == 0)
             call.in = p->input;
-        call.din = i == 0 ? NULL : p->grad[next]; /* the input itself needs no gradient */
+        call.fused_in = fused_input(net, i, p->input);
+        call.din = input_gradient_needed(net, i) ? p->grad[next] : NULL;
         run_layer(net, i, &call, true);
         current = next;
     }

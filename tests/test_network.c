@@ -3,6 +3,7 @@
 #include "test_helpers.h"
 
 #include "memory.h"
+#include "network.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -46,9 +47,9 @@ static alexnet_network *make_switched_network(int side, int channels, uint64_t s
 
 static alexnet_tensor *make_tensor4(int64_t n, int64_t c, int64_t h, int64_t w, uint64_t seed)
 {
-    int64_t shape[4] = {n, c, h, w};
+    int64_t dims[4] = {n, c, h, w};
     alexnet_tensor *t = NULL;
-    ck_assert_ok(alexnet_tensor_create(&t, 4, shape));
+    ck_assert_ok(alexnet_tensor_create(&t, 4, dims));
     float *d = alexnet_tensor_data(t);
     for (int64_t i = 0; i < alexnet_tensor_numel(t); i++)
         d[i] = (float)((i * 2654435761u + seed * 97) % 2001) / 1000.0f - 1.0f;
@@ -57,9 +58,9 @@ static alexnet_tensor *make_tensor4(int64_t n, int64_t c, int64_t h, int64_t w, 
 
 static alexnet_tensor *make_logits(int64_t n, int64_t classes)
 {
-    int64_t shape[2] = {n, classes};
+    int64_t dims[2] = {n, classes};
     alexnet_tensor *t = NULL;
-    ck_assert_ok(alexnet_tensor_create(&t, 2, shape));
+    ck_assert_ok(alexnet_tensor_create(&t, 2, dims));
     return t;
 }
 
@@ -365,12 +366,14 @@ static double loss_of(alexnet_network *net, alexnet_tensor *x, alexnet_tensor *y
  * (L(w + eps v) - L(w - eps v)) / 2 eps, equals the gradient's dot product with v. */
 START_TEST(network_gradients_match_finite_differences)
 {
+    /* The last: grey input, so that conv1 runs inside lrn1 (conv_lrn.c). */
     const alexnet_arch arches[] = {ALEXNET_ARCH_MINI, ALEXNET_ARCH_TORCHVISION, ALEXNET_ARCH_PAPER,
-                                   ALEXNET_ARCH_MINI, ALEXNET_ARCH_MINI};
-    const int sides[] = {20, 63, 67, 64, 20}, channels[] = {2, 2, 2, 3, 2};
+                                   ALEXNET_ARCH_MINI, ALEXNET_ARCH_MINI,        ALEXNET_ARCH_MINI};
+    const int sides[] = {20, 63, 67, 64, 20, 20}, channels[] = {2, 2, 2, 3, 2, 1};
     alexnet_network *net =
-        _i < 4 ? make_network(arches[_i], sides[_i], channels[_i], 5, 0.0f, ALEXNET_INIT_HE, 11)
-               : make_switched_network(sides[_i], channels[_i], 11); /* tanh's backward */
+        _i != 4 ? make_network(arches[_i], sides[_i], channels[_i], 5, 0.0f, ALEXNET_INIT_HE, 11)
+                : make_switched_network(sides[_i], channels[_i], 11); /* tanh's backward */
+    ck_assert(net->layers[0].conv.run_by_lrn == (_i == 5));
     alexnet_tensor *x = make_tensor4(2, channels[_i], sides[_i], sides[_i], 7);
     alexnet_tensor *y = make_logits(2, 5);
     int32_t labels[2] = {1, 4};
@@ -411,6 +414,71 @@ START_TEST(network_gradients_match_finite_differences)
     alexnet_tensor_free(x);
     alexnet_tensor_free(y);
     alexnet_network_free(net);
+}
+END_TEST
+
+/* The gradient of every parameter, to the bit. */
+static void assert_same_gradients(alexnet_network *a, alexnet_network *b)
+{
+    for (int p = 0; p < alexnet_network_param_count(a); p++) {
+        const char *name = alexnet_network_param_name(a, p);
+        alexnet_tensor *ga = NULL, *gb = NULL;
+        ck_assert_ok(alexnet_network_param(a, name, NULL, &ga));
+        ck_assert_ok(alexnet_network_param(b, name, NULL, &gb));
+        ck_assert_msg(memcmp(alexnet_tensor_data(ga), alexnet_tensor_data(gb),
+                             sizeof(float) * (size_t)alexnet_tensor_numel(ga)) == 0,
+                      "%s: the gradient differs", name);
+    }
+}
+
+/* MINI's conv1, relu1 and lrn1 run image by image inside lrn1 (conv_lrn.c): the same logits, loss
+ * and gradients to the bit as the three layers' separate passes, at any batch and thread count,
+ * without conv1's output or its gradient in the plan. */
+START_TEST(mini_runs_conv1_inside_lrn1_to_the_bit)
+{
+    const int threads[] = {1, 2, 3}, batches[] = {1, 5, 8};
+    for (int r = 0; r < 3; r++) {
+        ck_assert_ok(alexnet_set_num_threads(threads[r]));
+        alexnet_network *fused =
+            make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 21);
+        alexnet_network *apart =
+            make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 21);
+        ck_assert(fused->layers[0].conv.run_by_lrn);
+        ck_assert_int_eq(fused->layers[2].lrn.conv_before, 2);
+        apart->layers[0].conv.run_by_lrn = false;
+        apart->layers[2].lrn.conv_before = 0;
+        const int batch = batches[r];
+        alexnet_tensor *x = make_tensor4(batch, 1, 28, 28, 30 + (uint64_t)r);
+        alexnet_tensor *ya = make_logits(batch, 10), *yb = make_logits(batch, 10);
+        const size_t logits = sizeof(float) * (size_t)batch * 10;
+        int32_t labels[8];
+        for (int n = 0; n < batch; n++)
+            labels[n] = (n * 3 + r) % 10;
+        float la = 0.0f, lb = 1.0f;
+        ck_assert_ok(alexnet_network_forward(fused, x, ya, 1));
+        ck_assert_ok(alexnet_network_forward(apart, x, yb, 1));
+        ck_assert_mem_eq(alexnet_tensor_data(ya), alexnet_tensor_data(yb), logits);
+        ck_assert_ok(alexnet_network_backward(fused, labels, &la));
+        ck_assert_ok(alexnet_network_backward(apart, labels, &lb));
+        ck_assert_float_eq(la, lb);
+        assert_same_gradients(fused, apart);
+        ck_assert_ok(alexnet_network_forward(fused, x, ya, 0));
+        ck_assert_ok(alexnet_network_forward(apart, x, yb, 0));
+        ck_assert_mem_eq(alexnet_tensor_data(ya), alexnet_tensor_data(yb), logits);
+        ck_assert_ptr_null(fused->plan.act[1]);
+        ck_assert_ptr_nonnull(apart->plan.act[1]);
+        alexnet_memory_info ma, mb;
+        ck_assert_ok(alexnet_network_memory(fused, &ma));
+        ck_assert_ok(alexnet_network_memory(apart, &mb));
+        const int64_t maps = (int64_t)batch * 32 * 28 * 28 * (int64_t)sizeof(float);
+        ck_assert_int_le(ma.activation_bytes, mb.activation_bytes - maps);
+        alexnet_tensor_free(x);
+        alexnet_tensor_free(ya);
+        alexnet_tensor_free(yb);
+        alexnet_network_free(fused);
+        alexnet_network_free(apart);
+    }
+    ck_assert_ok(alexnet_set_num_threads(0));
 }
 END_TEST
 
@@ -816,7 +884,8 @@ int main(void)
     tcase_add_test(tc, thread_count_is_validated);
     tcase_add_test(tc, dropout_masks_follow_seed_and_step);
     tcase_add_test(tc, planned_passes_allocate_nothing);
-    tcase_add_loop_test(tc, network_gradients_match_finite_differences, 0, 5);
+    tcase_add_loop_test(tc, network_gradients_match_finite_differences, 0, 6);
+    tcase_add_test(tc, mini_runs_conv1_inside_lrn1_to_the_bit);
     tcase_add_test(tc, backward_writes_rather_than_adds);
     tcase_add_test(tc, bad_config_is_rejected_with_the_field_named);
     tcase_add_test(tc, caffe_fields_are_checked_and_default_for_older_callers);

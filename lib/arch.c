@@ -1,7 +1,7 @@
 /* The three architectures as data: five convolution stages and three fully connected layers,
  * expanded into the network's layer list (conv, ReLU, optional LRN and max pooling per stage;
  * dropout, linear, ReLU per hidden FC layer). Shapes: docs/architectures.md. */
-#include "conv_lrn.h"
+#include "lrn_fusion.h"
 #include "error.h"
 #include "network.h"
 
@@ -216,19 +216,22 @@ static void build(builder *b)
                 if (activation && activation->ops == &relu_ops)
                     l->lrn.masks_relu = activation->relu.masked_by_next = true;
                 /* A network of fixed input size only: its shapes are the ones seen here. */
-                if (!arch_accepts_any_size(cfg->arch) && conv_lrn_applies(conv, l, b->s)) {
+                if (!arch_accepts_any_size(cfg->arch) && lrn_fusion_takes_conv(conv, l, b->s)) {
                     conv->conv.run_by_lrn = true;
                     l->lrn.conv_before = l->index - conv->index;
                 }
             }
             finish(b, l);
         }
+        layer *lrn = c->lrn && cfg->lrn ? l : NULL;
         if (c->pool) {
             l = add(b, &maxpool_ops, "pool", i + 1);
             if (l) {
                 l->pool.kernel = cfg->pool_size;
                 l->pool.stride = 2;
                 l->pool.ceil = cfg->pool_ceil;
+                if (lrn && !arch_accepts_any_size(cfg->arch) && lrn_fusion_takes_pool(lrn, l, b->s))
+                    lrn->lrn.runs_pool = l->pool.run_by_lrn = true;
             }
             finish(b, l);
         }

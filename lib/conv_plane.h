@@ -18,7 +18,7 @@ void conv_plane_forward(const layer *l, const layer_call *call);
 void conv_plane_backward(const layer *l, const layer_call *call);
 
 /* The same work image by image, for a layer that runs the convolution inside its own passes
- * (conv_lrn.c); `call` is the convolution's, `part` the caller's part. The forward writes the
+ * (lrn_fusion.c); `call` is the convolution's, `part` the caller's part. The forward writes the
  * image's output, [M][H*W], to `out`. The weight gradient: each part clears its partial sums,
  * adds its images' in order (the images of a part as parallel_run assigns `batch` items), and
  * conv_plane_gradient_sum then writes the layer's gradients, to the bit as conv_plane_backward

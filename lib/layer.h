@@ -40,10 +40,12 @@ typedef struct layer_call {
     uint64_t seed; /* randomness (dropout): the network's seed and forward step     */
     uint64_t step;
     int64_t first_sample; /* dropout: the batch's first sample in its global batch   */
-    /* An LRN that runs a convolution's passes (lrn.conv_before): that convolution's input, and
-     * where to write the share of the call's time its work took (NULL when not profiling). */
+    /* An LRN that runs its neighbours' passes (lrn_fusion.c): the convolution's input, the
+     * pooling's output and winners, and where to write the shares of the call's time that the
+     * convolution's and the pooling's work took (NULL when not profiling). */
     const float *fused_in;
-    double *fused_share;
+    float *fused_out, *fused_aux;
+    double *fused_shares;
 } layer_call;
 
 typedef struct layer_ops {
@@ -72,7 +74,7 @@ struct layer {
              * (relu.applied_by_previous): one pass over the activations fewer. */
             bool relu;
             /* The LRN after this layer's ReLU runs this layer's passes inside its own, image by
-             * image in the caches (conv_lrn.c); this layer's own passes do nothing and its
+             * image in the caches (lrn_fusion.c); this layer's own passes do nothing and its
              * output is not planned. */
             bool run_by_lrn;
         } conv;
@@ -83,16 +85,19 @@ struct layer {
              * gradient it writes, whose elements it computes anyway, and the ReLU's backward
              * passes the gradient through (relu.masked_by_next), one pass over it fewer. */
             bool masks_relu;
-            /* > 0: runs the passes of the convolution this many layers before it (conv.run_by_lrn).
-             */
+            /* > 0: runs the passes of the convolution this many layers before it
+             * (conv.run_by_lrn); runs_pool: those of the max pooling right after it
+             * (pool.run_by_lrn), whose input, this layer's output, is then not planned. */
             int conv_before;
+            bool runs_pool;
         } lrn;
         struct {
             bool applied_by_previous, masked_by_next; /* forward, backward done by neighbours */
         } relu;
         struct {
             int kernel, stride;
-            int ceil; /* output size rounded up, the last window clipped (Caffe) */
+            int ceil;        /* output size rounded up, the last window clipped (Caffe) */
+            bool run_by_lrn; /* the LRN before runs this layer's passes (lrn.runs_pool) */
         } pool;
         struct {
             int out_h, out_w;

@@ -17,7 +17,7 @@
  */
 #include "lrn.h"
 
-#include "conv_lrn.h"
+#include "lrn_fusion.h"
 #include "memory.h"
 #include "parallel.h"
 #include "simd.h"
@@ -84,8 +84,8 @@ static size_t lrn_scratch_floats(const layer *l, shape in, shape out, int batch,
                                  bool training)
 {
     (void)out, (void)batch;
-    if (l->lrn.conv_before > 0)
-        return conv_lrn_scratch_floats(l, in, parts, training);
+    if (lrn_fusion_runs(l))
+        return lrn_fusion_scratch_floats(l, in, parts, training);
     return (size_t)parts * lrn_part_floats(in);
 }
 
@@ -264,8 +264,8 @@ static void lrn_backward_rows(void *ctx, int64_t begin, int64_t end, int part)
 
 static void lrn_forward(const layer *l, const layer_call *call)
 {
-    if (l->lrn.conv_before > 0) {
-        conv_lrn_forward(l, call);
+    if (lrn_fusion_runs(l)) {
+        lrn_fusion_forward(l, call);
         return;
     }
     lrn_job j = {l, call};
@@ -274,8 +274,8 @@ static void lrn_forward(const layer *l, const layer_call *call)
 
 static void lrn_backward(const layer *l, const layer_call *call)
 {
-    if (l->lrn.conv_before > 0) {
-        conv_lrn_backward(l, call);
+    if (lrn_fusion_runs(l)) {
+        lrn_fusion_backward(l, call);
         return;
     }
     if (call->din == NULL)

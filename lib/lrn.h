@@ -1,4 +1,4 @@
-/* Local response normalisation's block kernels (lrn.c), shared with conv_lrn.c, which runs them
+/* Local response normalisation's block kernels (lrn.c), shared with lrn_fusion.c, which runs them
  * on a convolution's output while it is still in the caches. */
 #ifndef ALEXNET_LRN_H
 #define ALEXNET_LRN_H

@@ -6,7 +6,8 @@
  * one byte per output (the window's row-major offset; kernels up to 15x15), a quarter of what an
  * input index would take, in the largest buffers a training plan holds after the activations.
  * Work is split over (image, channel) planes. */
-#include "layer.h"
+#include "maxpool.h"
+
 #include "parallel.h"
 #include "simd.h"
 
@@ -215,20 +216,21 @@ static inline __attribute__((always_inline)) void maxpool_pairs(const float *in,
         }
 }
 
-SIMD_CLONES static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int part)
+/* Planes [0, count) from in, their outputs to out and their winners to arg (NULL: inference). */
+static inline __attribute__((always_inline)) void forward_planes(const layer *l, shape in_shape,
+                                                                 shape out_shape, const float *in,
+                                                                 float *out, uint8_t *arg,
+                                                                 int64_t count)
 {
-    (void)part;
-    const pool_job *j = ctx;
-    const layer_call *call = j->call;
-    const int k = j->l->pool.kernel, s = j->l->pool.stride;
-    const int H = call->in_shape.h, W = call->in_shape.w;
-    const int OH = call->out_shape.h, OW = call->out_shape.w;
+    const int k = l->pool.kernel, s = l->pool.stride;
+    const int H = in_shape.h, W = in_shape.w;
+    const int OH = out_shape.h, OW = out_shape.w;
     if (pairs_applies(k, s, H, W, OH, OW)) {
         pairs_plane buffers;
-        for (int64_t p = begin; p < end; p++) {
+        for (int64_t p = 0; p < count; p++) {
             const size_t at = (size_t)p * OH * OW;
-            maxpool_pairs(call->in + (size_t)p * H * W, H, W, OH, OW, &buffers, call->out + at,
-                          call->aux ? (uint8_t *)call->aux + at : NULL);
+            maxpool_pairs(in + (size_t)p * H * W, H, W, OH, OW, &buffers, out + at,
+                          arg ? arg + at : NULL);
         }
         return;
     }
@@ -237,22 +239,74 @@ SIMD_CLONES static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t
         int32_t first[SMALL_PLANE];
         for (int o = 0; o < OH * OW; o++)
             first[o] = o / OW * s * W + o % OW * s;
-        for (int64_t p = begin; p < end; p++) {
+        for (int64_t p = 0; p < count; p++) {
             const size_t at = (size_t)p * OH * OW;
-            maxpool_small_plane(call->in + (size_t)p * H * W, W, k, first, OH * OW, call->out + at,
-                                call->aux ? (uint8_t *)call->aux + at : NULL);
+            maxpool_small_plane(in + (size_t)p * H * W, W, k, first, OH * OW, out + at,
+                                arg ? arg + at : NULL);
         }
         return;
     }
-    for (int64_t p = begin; p < end; p++) {
-        const float *in = call->in + (size_t)p * H * W;
-        float *out = call->out + (size_t)p * OH * OW;
-        uint8_t *arg = call->aux ? (uint8_t *)call->aux + (size_t)p * OH * OW : NULL;
+    for (int64_t p = 0; p < count; p++) {
+        const float *plane = in + (size_t)p * H * W;
+        float *plane_out = out + (size_t)p * OH * OW;
+        uint8_t *plane_arg = arg ? arg + (size_t)p * OH * OW : NULL;
         for (int oy = 0; oy < OH; oy++)
             for (int ox0 = 0; ox0 < OW; ox0 += ROW_BLOCK) {
                 const int ox1 = OW - ox0 < ROW_BLOCK ? OW : ox0 + ROW_BLOCK;
                 const size_t at = (size_t)oy * OW + (size_t)ox0;
-                maxpool_row(in, H, W, k, s, oy, ox0, ox1, out + at, arg ? arg + at : NULL);
+                maxpool_row(plane, H, W, k, s, oy, ox0, ox1, plane_out + at,
+                            plane_arg ? plane_arg + at : NULL);
+            }
+    }
+}
+
+SIMD_CLONES static void maxpool_forward_planes(void *ctx, int64_t begin, int64_t end, int part)
+{
+    (void)part;
+    const pool_job *j = ctx;
+    const layer_call *call = j->call;
+    const size_t in_plane = (size_t)call->in_shape.h * call->in_shape.w;
+    const size_t out_plane = (size_t)call->out_shape.h * call->out_shape.w;
+    forward_planes(j->l, call->in_shape, call->out_shape, call->in + (size_t)begin * in_plane,
+                   call->out + (size_t)begin * out_plane,
+                   call->aux ? (uint8_t *)call->aux + (size_t)begin * out_plane : NULL,
+                   end - begin);
+}
+
+SIMD_CLONES static void forward_image(const layer *l, const layer_call *call, int64_t image,
+                                      const float *in)
+{
+    const size_t out_image = shape_size(call->out_shape) * (size_t)image;
+    forward_planes(l, call->in_shape, call->out_shape, in, call->out + out_image,
+                   call->aux ? (uint8_t *)call->aux + out_image : NULL, call->in_shape.c);
+}
+
+/* A plain wrapper of the static clone: GCC exports a global clone's dispatcher whatever the
+ * visibility, and the library exports only its API. */
+void maxpool_forward_image(const layer *l, const layer_call *call, int64_t image, const float *in)
+{
+    forward_image(l, call, image, in);
+}
+
+/* din of planes [0, count) from their output gradient and winners. */
+static void backward_planes(const layer *l, shape in_shape, shape out_shape, const float *dout,
+                            const uint8_t *arg, float *din, int64_t count)
+{
+    const int k = l->pool.kernel, s = l->pool.stride, W = in_shape.w;
+    const int OH = out_shape.h, OW = out_shape.w;
+    const size_t in_plane = (size_t)in_shape.h * W, out_plane = (size_t)OH * OW;
+    int delta[256]; /* a window offset's distance from the window's first element */
+    for (int o = 0; o < k * k; o++)
+        delta[o] = o / k * W + o % k;
+    for (int64_t p = 0; p < count; p++) {
+        float *plane = din + (size_t)p * in_plane;
+        const float *plane_dout = dout + (size_t)p * out_plane;
+        const uint8_t *plane_arg = arg + (size_t)p * out_plane;
+        memset(plane, 0, sizeof(float) * in_plane);
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                const int o = oy * OW + ox;
+                plane[oy * s * W + ox * s + delta[plane_arg[o]]] += plane_dout[o];
             }
     }
 }
@@ -262,34 +316,31 @@ static void maxpool_backward_planes(void *ctx, int64_t begin, int64_t end, int p
     (void)part;
     const pool_job *j = ctx;
     const layer_call *call = j->call;
-    const int k = j->l->pool.kernel, s = j->l->pool.stride, W = call->in_shape.w;
-    const int OH = call->out_shape.h, OW = call->out_shape.w;
-    const size_t in_plane = (size_t)call->in_shape.h * W, out_plane = (size_t)OH * OW;
-    int delta[256]; /* a window offset's distance from the window's first element */
-    for (int o = 0; o < k * k; o++)
-        delta[o] = o / k * W + o % k;
-    for (int64_t p = begin; p < end; p++) {
-        float *din = call->din + (size_t)p * in_plane;
-        const float *dout = call->dout + (size_t)p * out_plane;
-        const uint8_t *arg = (const uint8_t *)call->aux + (size_t)p * out_plane;
-        memset(din, 0, sizeof(float) * in_plane);
-        for (int oy = 0; oy < OH; oy++)
-            for (int ox = 0; ox < OW; ox++) {
-                const int o = oy * OW + ox;
-                din[oy * s * W + ox * s + delta[arg[o]]] += dout[o];
-            }
-    }
+    const size_t in_plane = (size_t)call->in_shape.h * call->in_shape.w;
+    const size_t out_plane = (size_t)call->out_shape.h * call->out_shape.w;
+    backward_planes(j->l, call->in_shape, call->out_shape, call->dout + (size_t)begin * out_plane,
+                    (const uint8_t *)call->aux + (size_t)begin * out_plane,
+                    call->din + (size_t)begin * in_plane, end - begin);
+}
+
+void maxpool_backward_image(const layer *l, const layer_call *call, int64_t image, float *din)
+{
+    const size_t out_image = shape_size(call->out_shape) * (size_t)image;
+    backward_planes(l, call->in_shape, call->out_shape, call->dout + out_image,
+                    (const uint8_t *)call->aux + out_image, din, call->in_shape.c);
 }
 
 static void maxpool_forward(const layer *l, const layer_call *call)
 {
+    if (l->pool.run_by_lrn)
+        return;
     pool_job j = {l, call};
     parallel_run(call->parts, (int64_t)call->batch * call->in_shape.c, maxpool_forward_planes, &j);
 }
 
 static void maxpool_backward(const layer *l, const layer_call *call)
 {
-    if (call->din == NULL)
+    if (call->din == NULL || l->pool.run_by_lrn)
         return;
     pool_job j = {l, call};
     parallel_run(call->parts, (int64_t)call->batch * call->in_shape.c, maxpool_backward_planes, &j);

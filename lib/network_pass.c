@@ -9,6 +9,7 @@
 #include "memory.h"
 #include "network.h"
 #include "loss.h"
+#include "lrn_fusion.h"
 #include "parallel.h"
 
 #include <limits.h>
@@ -29,32 +30,63 @@ static size_t reserve(plan_layout *layout, size_t floats)
     return at;
 }
 
-/* Whether the layer is an LRN that runs a convolution's passes (conv_lrn.c). */
-static bool runs_conv(const layer *l)
+/* Whether the layer is an LRN that runs its neighbours' passes (lrn_fusion.c). */
+static bool runs_neighbours(const layer *l)
 {
-    return l->ops == &lrn_ops && l->lrn.conv_before > 0;
+    return l->ops == &lrn_ops && lrn_fusion_runs(l);
 }
 
-/* The input of the convolution that layer i runs, or NULL; `input` is the network's. */
-static const float *fused_input(const alexnet_network *net, int i, const float *input)
+/* Whether the layer's passes are run by the LRN next to it; the gradient of its output, where it
+ * has one, stays where it is as if the layer worked in place. */
+static bool run_by_lrn(const layer *l)
 {
-    const layer *l = &net->layers[i];
-    if (!runs_conv(l))
-        return NULL;
-    const int first = i - l->lrn.conv_before;
-    return first == 0 ? input : net->plan.act[first];
+    return (l->ops == &conv_ops && l->conv.run_by_lrn) ||
+           (l->ops == &maxpool_ops && l->pool.run_by_lrn);
+}
+
+/* Whether the layer's output is only read inside an LRN's fused passes, and so is not planned. */
+static bool output_stays_in_cache(const layer *l)
+{
+    return (l->ops == &conv_ops && l->conv.run_by_lrn) || (l->ops == &lrn_ops && l->lrn.runs_pool);
 }
 
 /* Whether backward writes the gradient of layer i's input: not for the network's input, and not
- * inside a convolution that an LRN runs (conv_lrn.c), whose gradient stays in the caches. */
+ * between an LRN and the neighbours it runs, where gradients stay in the caches. */
 static bool input_gradient_needed(const alexnet_network *net, int i)
 {
+    if (i == 0 || run_by_lrn(&net->layers[i]))
+        return false;
     for (int j = i; j < net->num_layers; j++) {
         const layer *l = &net->layers[j];
-        if (runs_conv(l) && j - l->lrn.conv_before < i)
+        if (runs_neighbours(l) && j - l->lrn.conv_before < i)
             return false;
     }
-    return i > 0;
+    return true;
+}
+
+/* The gradient buffer that layer i writes its input's gradient to, when its output's is in
+ * `current`. */
+static int gradient_buffer(const alexnet_network *net, int i, int current)
+{
+    const layer *l = &net->layers[i];
+    return l->ops->in_place || run_by_lrn(l) ? current : 1 - current;
+}
+
+/* The buffers of the neighbours that layer i runs (lrn_fusion.h); `input` is the network's. */
+static void set_fused_buffers(const alexnet_network *net, int i, const float *input,
+                              layer_call *call)
+{
+    const layer *l = &net->layers[i];
+    if (!runs_neighbours(l))
+        return;
+    if (l->lrn.conv_before > 0) {
+        const int first = i - l->lrn.conv_before;
+        call->fused_in = first == 0 ? input : net->plan.act[first];
+    }
+    if (l->lrn.runs_pool) {
+        call->fused_out = net->plan.act[i + 2];
+        call->fused_aux = net->plan.aux[i + 1];
+    }
 }
 
 /* The floats each of the two ping-pong gradient buffers must hold: backward walks the layers in
@@ -66,7 +98,7 @@ static void gradient_sizes(const alexnet_network *net, const shape *shapes, size
     sizes[0] = shape_size(shapes[net->num_layers]);
     sizes[1] = 0;
     for (int i = net->num_layers - 1; i > 0; i--) {
-        const int next = net->layers[i].ops->in_place ? current : 1 - current;
+        const int next = gradient_buffer(net, i, current);
         const size_t din = input_gradient_needed(net, i) ? shape_size(shapes[i]) : 0;
         sizes[next] = din > sizes[next] ? din : sizes[next];
         current = next;
@@ -110,9 +142,9 @@ static alexnet_status plan_for(alexnet_network *net, const char *fn, int batch, 
     for (int i = 0; i < L; i++) {
         const layer *l = &net->layers[i];
         const size_t out = shape_size(p.shapes[i + 1]);
-        act_at[i + 1] = l->ops->in_place                            ? act_at[i]
-                        : l->ops == &conv_ops && l->conv.run_by_lrn ? SIZE_MAX
-                                                                    : reserve(&layout, n * out);
+        act_at[i + 1] = l->ops->in_place           ? act_at[i]
+                        : output_stays_in_cache(l) ? SIZE_MAX
+                                                   : reserve(&layout, n * out);
         size_t aux = p.training ? l->ops->aux_floats(l, p.shapes[i], p.shapes[i + 1]) : 0;
         aux_at[i] = aux ? reserve(&layout, n * aux) : SIZE_MAX;
         size_t scratch =
@@ -164,18 +196,21 @@ static void run_layer(const alexnet_network *net, int i, const layer_call *call,
         (backward ? l->ops->backward : l->ops->forward)(l, call);
         return;
     }
-    double fused_share = 0.0;
+    double shares[2] = {0.0, 0.0}; /* of the fused convolution and pooling */
     layer_call timed = *call;
-    if (runs_conv(l))
-        timed.fused_share = &fused_share;
+    if (runs_neighbours(l))
+        timed.fused_shares = shares;
     const double start = pass_clock();
     (backward ? l->ops->backward : l->ops->forward)(l, &timed);
-    double seconds = pass_clock() - start;
-    if (fused_share > 0.0) { /* the convolution's share goes to the convolution */
-        network_layer_time *conv = &net->profile->layers[i - l->lrn.conv_before];
-        *(backward ? &conv->backward_seconds : &conv->forward_seconds) += seconds * fused_share;
-        seconds -= seconds * fused_share;
-    }
+    const double wall = pass_clock() - start;
+    double seconds = wall;
+    const int neighbour[2] = {i - l->lrn.conv_before, i + 1};
+    for (int k = 0; k < 2; k++)
+        if (shares[k] > 0.0) { /* a neighbour's share of the time goes to that neighbour */
+            network_layer_time *t = &net->profile->layers[neighbour[k]];
+            *(backward ? &t->backward_seconds : &t->forward_seconds) += wall * shares[k];
+            seconds -= wall * shares[k];
+        }
     network_layer_time *t = &net->profile->layers[i];
     if (backward) {
         t->backward_seconds += seconds;
@@ -291,7 +326,7 @@ alexnet_status network_forward(const char *fn, alexnet_network *net, const alexn
         layer_call call = layer_call_of(net, i, batch);
         if (i == 0)
             call.in = x;
-        call.fused_in = fused_input(net, i, x);
+        set_fused_buffers(net, i, x, &call);
         call.training = training != 0;
         call.aux = training ? p->aux[i] : NULL;
         run_layer(net, i, &call, false);
@@ -337,15 +372,14 @@ alexnet_status network_backward(const char *fn, alexnet_network *net, const int3
                          fn, value);
     int current = 0; /* grad[current] holds d loss / d act[i + 1] */
     for (int i = L - 1; i >= 0; i--) {
-        const layer *l = &net->layers[i];
         layer_call call = layer_call_of(net, i, batch);
-        int next = l->ops->in_place ? current : 1 - current;
+        const int next = gradient_buffer(net, i, current);
         call.training = true;
         call.aux = p->aux[i];
         call.dout = p->grad[current];
         if (i == 0)
             call.in = p->input;
-        call.fused_in = fused_input(net, i, p->input);
+        set_fused_buffers(net, i, p->input, &call);
         call.din = input_gradient_needed(net, i) ? p->grad[next] : NULL;
         run_layer(net, i, &call, true);
         current = next;

@@ -366,7 +366,7 @@ static double loss_of(alexnet_network *net, alexnet_tensor *x, alexnet_tensor *y
  * (L(w + eps v) - L(w - eps v)) / 2 eps, equals the gradient's dot product with v. */
 START_TEST(network_gradients_match_finite_differences)
 {
-    /* The last: grey input, so that conv1 runs inside lrn1 (conv_lrn.c). */
+    /* The last: grey input, so that conv1 runs inside lrn1 (lrn_fusion.c). */
     const alexnet_arch arches[] = {ALEXNET_ARCH_MINI, ALEXNET_ARCH_TORCHVISION, ALEXNET_ARCH_PAPER,
                                    ALEXNET_ARCH_MINI, ALEXNET_ARCH_MINI,        ALEXNET_ARCH_MINI};
     const int sides[] = {20, 63, 67, 64, 20, 20}, channels[] = {2, 2, 2, 3, 2, 1};
@@ -431,10 +431,10 @@ static void assert_same_gradients(alexnet_network *a, alexnet_network *b)
     }
 }
 
-/* MINI's conv1, relu1 and lrn1 run image by image inside lrn1 (conv_lrn.c): the same logits, loss
- * and gradients to the bit as the three layers' separate passes, at any batch and thread count,
- * without conv1's output or its gradient in the plan. */
-START_TEST(mini_runs_conv1_inside_lrn1_to_the_bit)
+/* MINI's LRNs run their neighbours image by image (lrn_fusion.c): conv1, relu1 and pool1 inside
+ * lrn1, pool2 inside lrn2. The same logits, loss and gradients to the bit as the layers' separate
+ * passes, at any batch and thread count, without the tensors between them in the plan. */
+START_TEST(mini_lrns_run_their_neighbours_to_the_bit)
 {
     const int threads[] = {1, 2, 3}, batches[] = {1, 5, 8};
     for (int r = 0; r < 3; r++) {
@@ -443,10 +443,18 @@ START_TEST(mini_runs_conv1_inside_lrn1_to_the_bit)
             make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 21);
         alexnet_network *apart =
             make_network(ALEXNET_ARCH_MINI, 0, 0, 0, 0.5f, ALEXNET_INIT_HE, 21);
+        /* conv1 relu1 lrn1 pool1 conv2 relu2 lrn2 pool2 */
         ck_assert(fused->layers[0].conv.run_by_lrn);
         ck_assert_int_eq(fused->layers[2].lrn.conv_before, 2);
+        ck_assert(fused->layers[2].lrn.runs_pool && fused->layers[3].pool.run_by_lrn);
+        ck_assert_int_eq(fused->layers[6].lrn.conv_before, 0);
+        ck_assert(fused->layers[6].lrn.runs_pool && fused->layers[7].pool.run_by_lrn);
         apart->layers[0].conv.run_by_lrn = false;
         apart->layers[2].lrn.conv_before = 0;
+        for (int i = 2; i <= 6; i += 4) {
+            apart->layers[i].lrn.runs_pool = false;
+            apart->layers[i + 1].pool.run_by_lrn = false;
+        }
         const int batch = batches[r];
         alexnet_tensor *x = make_tensor4(batch, 1, 28, 28, 30 + (uint64_t)r);
         alexnet_tensor *ya = make_logits(batch, 10), *yb = make_logits(batch, 10);
@@ -465,12 +473,15 @@ START_TEST(mini_runs_conv1_inside_lrn1_to_the_bit)
         ck_assert_ok(alexnet_network_forward(fused, x, ya, 0));
         ck_assert_ok(alexnet_network_forward(apart, x, yb, 0));
         ck_assert_mem_eq(alexnet_tensor_data(ya), alexnet_tensor_data(yb), logits);
-        ck_assert_ptr_null(fused->plan.act[1]);
-        ck_assert_ptr_nonnull(apart->plan.act[1]);
+        const int unplanned[] = {1, 3, 7}; /* the outputs of conv1 (and relu1's), lrn1, lrn2 */
+        for (int k = 0; k < 3; k++) {
+            ck_assert_ptr_null(fused->plan.act[unplanned[k]]);
+            ck_assert_ptr_nonnull(apart->plan.act[unplanned[k]]);
+        }
         alexnet_memory_info ma, mb;
         ck_assert_ok(alexnet_network_memory(fused, &ma));
         ck_assert_ok(alexnet_network_memory(apart, &mb));
-        const int64_t maps = (int64_t)batch * 32 * 28 * 28 * (int64_t)sizeof(float);
+        const int64_t maps = (int64_t)batch * (2 * 32 * 28 * 28 + 64 * 13 * 13) * 4;
         ck_assert_int_le(ma.activation_bytes, mb.activation_bytes - maps);
         alexnet_tensor_free(x);
         alexnet_tensor_free(ya);
@@ -885,7 +896,7 @@ int main(void)
     tcase_add_test(tc, dropout_masks_follow_seed_and_step);
     tcase_add_test(tc, planned_passes_allocate_nothing);
     tcase_add_loop_test(tc, network_gradients_match_finite_differences, 0, 6);
-    tcase_add_test(tc, mini_runs_conv1_inside_lrn1_to_the_bit);
+    tcase_add_test(tc, mini_lrns_run_their_neighbours_to_the_bit);
     tcase_add_test(tc, backward_writes_rather_than_adds);
     tcase_add_test(tc, bad_config_is_rejected_with_the_field_named);
     tcase_add_test(tc, caffe_fields_are_checked_and_default_for_older_callers);

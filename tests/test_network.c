@@ -478,7 +478,7 @@ START_TEST(mini_lrns_run_their_neighbours_to_the_bit)
             ck_assert_ptr_null(fused->plan.act[unplanned[k]]);
             ck_assert_ptr_nonnull(apart->plan.act[unplanned[k]]);
         }
-        alexnet_memory_info ma, mb;
+        alexnet_memory_info ma = {.struct_size = sizeof ma}, mb = {.struct_size = sizeof mb};
         ck_assert_ok(alexnet_network_memory(fused, &ma));
         ck_assert_ok(alexnet_network_memory(apart, &mb));
         const int64_t maps = (int64_t)batch * (2 * 32 * 28 * 28 + 64 * 13 * 13) * 4;

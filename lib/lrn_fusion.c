@@ -216,7 +216,8 @@ static void report_shares(const fusion_job *j)
 void lrn_fusion_forward(const layer *lrn, const layer_call *call)
 {
     fusion_job j = job_of(lrn, call);
-    parallel_run(call->parts, call->batch, forward_images, &j);
+    /* Images are independent in forward: handed out as threads free up, `part` a thread's slot. */
+    parallel_run_balanced(call->parts, call->batch, forward_images, &j);
     report_shares(&j);
 }
 

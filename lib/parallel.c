@@ -44,6 +44,8 @@ typedef struct pool {
     void *ctx;
     int64_t n;
     int parts;
+    bool balanced;            /* items claimed one at a time (parallel_run_balanced) */
+    atomic_int_fast64_t next; /* the next unclaimed item of a balanced job */
 } pool;
 
 static pool the_pool = {
@@ -76,6 +78,13 @@ int parallel_active_parts(int64_t n, int parts, int active[PARALLEL_MAX_PARTS])
 
 static void run_parts_of_thread(pool *p, int thread)
 {
+    if (p->balanced) {
+        if (thread >= p->parts) /* its slot would have no scratch */
+            return;
+        for (int64_t item; (item = atomic_fetch_add(&p->next, 1)) < p->n;)
+            p->fn(p->ctx, item, item + 1, thread);
+        return;
+    }
     for (int part = thread; part < p->parts; part += p->threads) {
         int64_t begin, end;
         parallel_range(p->n, p->parts, part, &begin, &end);
@@ -198,7 +207,8 @@ int parallel_parts(void)
     return threads;
 }
 
-void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx)
+/* Runs a job on the pool: as contiguous parts, or balanced (items claimed one at a time). */
+static void run_job(int parts, int64_t n, parallel_fn fn, void *ctx, bool balanced)
 {
     pool *p = &the_pool;
     bool pooled = parts > 1 && n > 1 && pthread_mutex_trylock(&p->busy) == 0;
@@ -207,6 +217,11 @@ void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx)
         pooled = false;
     }
     if (!pooled) {
+        if (balanced) {
+            for (int64_t item = 0; item < n; item++)
+                fn(ctx, item, item + 1, 0);
+            return;
+        }
         for (int part = 0; part < parts; part++) {
             int64_t begin, end;
             parallel_range(n, parts, part, &begin, &end);
@@ -220,6 +235,8 @@ void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx)
     p->ctx = ctx;
     p->n = n;
     p->parts = parts;
+    p->balanced = balanced;
+    atomic_store(&p->next, 0);
     atomic_store(&p->pending, p->threads - 1);
     atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     pthread_cond_broadcast(&p->wake);
@@ -236,6 +253,16 @@ void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx)
         pthread_mutex_unlock(&p->lock);
     }
     pthread_mutex_unlock(&p->busy);
+}
+
+void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx)
+{
+    run_job(parts, n, fn, ctx, false);
+}
+
+void parallel_run_balanced(int parts, int64_t n, parallel_fn fn, void *ctx)
+{
+    run_job(parts, n, fn, ctx, true);
 }
 
 /* A host that dlcloses the library must not keep threads that run its unmapped code: the workers

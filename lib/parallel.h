@@ -21,6 +21,13 @@ int parallel_parts(void);
  * using the pool, the parts run one after another on the calling thread. */
 void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx);
 
+/* Runs fn on each item of [0, n) (begin + 1 == end), the threads claiming items one at a time as
+ * they finish the last, so that a thread on a slower or busier core takes fewer: a static split
+ * waits for its slowest part. `part` is then a slot (< parts) that names the running thread's
+ * scratch, not a share of the work, so fn's result for an item must not depend on it: no sums
+ * across items (those need parallel_run's fixed parts). */
+void parallel_run_balanced(int parts, int64_t n, parallel_fn fn, void *ctx);
+
 /* The range of part p when n items are split into `parts`. */
 void parallel_range(int64_t n, int parts, int part, int64_t *begin, int64_t *end);
 

@@ -328,15 +328,50 @@ static void multiply(const wino_dims *d, const float *u, const float *v, float *
                         m + ((size_t)xi * d->K + (size_t)g * d->Kg) * P, (int)P);
 }
 
-static void forward_images(void *ctx, int64_t begin, int64_t end, int part)
+/* The chunks of a pass are the ones each part's range is cut into (even_chunk), numbered across
+ * the parts in order: chunk `item` starts at image *n0 and has *count images. */
+static void chunk_of(const wino_job *j, int64_t item, int64_t *n0, int *count)
+{
+    for (int part = 0; part < j->call->parts; part++) {
+        int64_t begin, end;
+        parallel_range(j->call->batch, j->call->parts, part, &begin, &end);
+        const int64_t step = even_chunk(begin, end, j->d.chunk);
+        const int64_t chunks = (end - begin + step - 1) / step;
+        if (item < chunks) {
+            *n0 = begin + item * step;
+            *count = (int)(end - *n0 < step ? end - *n0 : step);
+            return;
+        }
+        item -= chunks;
+    }
+    *n0 = 0;
+    *count = 0;
+}
+
+static int64_t chunk_count(const wino_job *j)
+{
+    int64_t chunks = 0;
+    for (int part = 0; part < j->call->parts; part++) {
+        int64_t begin, end;
+        parallel_range(j->call->batch, j->call->parts, part, &begin, &end);
+        const int64_t step = even_chunk(begin, end, j->d.chunk);
+        chunks += (end - begin + step - 1) / step;
+    }
+    return chunks;
+}
+
+/* Chunks are independent in forward: they are handed out as threads free up
+ * (parallel_run_balanced), and `slot` names the thread's scratch. */
+static void forward_chunks(void *ctx, int64_t begin, int64_t end, int slot)
 {
     const wino_job *j = ctx;
     const wino_dims *d = &j->d;
-    wino_part s = wino_part_of(j, part);
+    wino_part s = wino_part_of(j, slot);
     const size_t in_size = (size_t)d->in_c * d->H * d->W;
-    const int64_t step = even_chunk(begin, end, d->chunk);
-    for (int64_t n0 = begin; n0 < end; n0 += step) {
-        const int count = (int)(end - n0 < step ? end - n0 : step);
+    for (int64_t item = begin; item < end; item++) {
+        int64_t n0;
+        int count;
+        chunk_of(j, item, &n0, &count);
         const size_t P = (size_t)count * d->tiles;
         winograd_pad_chunk(d, j->call->in + (size_t)n0 * in_size, count, s.padded);
         input_transform(d, s.padded, P, s.v);
@@ -351,7 +386,7 @@ void winograd_forward(const layer *l, const layer_call *call)
     if (j.d.A > 1)
         winograd_phase_filters(&j.d, l->weight, (float *)j.weight);
     parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_transform, &j);
-    parallel_run(call->parts, call->batch, forward_images, &j);
+    parallel_run_balanced(call->parts, chunk_count(&j), forward_chunks, &j);
 }
 
 /* dM = A dY A^T for every tile of the chunk and every output channel (zero beyond the output). */

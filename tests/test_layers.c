@@ -649,6 +649,39 @@ START_TEST(parallel_run_covers_every_item_once)
 }
 END_TEST
 
+typedef struct claim_job {
+    _Atomic int runs[1001];
+    int parts;
+    _Atomic int bad; /* items not single, or slots out of range */
+} claim_job;
+
+static void claim_items(void *ctx, int64_t begin, int64_t end, int slot)
+{
+    claim_job *job = ctx;
+    if (end != begin + 1 || slot < 0 || slot >= job->parts)
+        job->bad++;
+    for (int64_t i = begin; i < end; i++)
+        job->runs[i]++;
+}
+
+/* Balanced jobs: each item exactly once, one at a time, in a slot below the part count, with more
+ * threads than parts too. */
+START_TEST(parallel_run_balanced_runs_every_item_once)
+{
+    ck_assert_ok(alexnet_set_num_threads(3));
+    for (int parts = 1; parts <= 3; parts++) {
+        claim_job *job = calloc(1, sizeof *job);
+        job->parts = parts;
+        parallel_run_balanced(parts, 1001, claim_items, job);
+        ck_assert_int_eq(job->bad, 0);
+        for (int i = 0; i < 1001; i++)
+            ck_assert_int_eq(job->runs[i], 1);
+        free(job);
+    }
+    ck_assert_ok(alexnet_set_num_threads(0));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
@@ -676,6 +709,7 @@ int main(void)
     tcase_add_test(tc, rng_matches_philox_known_answers);
     tcase_add_test(tc, rng_normals_have_unit_variance);
     tcase_add_test(tc, parallel_run_covers_every_item_once);
+    tcase_add_test(tc, parallel_run_balanced_runs_every_item_once);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

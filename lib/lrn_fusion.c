@@ -226,7 +226,9 @@ void lrn_fusion_backward(const layer *lrn, const layer_call *call)
     fusion_job j = job_of(lrn, call);
     if (!j.conv && call->din == NULL)
         return;
-    parallel_run(call->parts, call->batch, backward_images, &j);
+    /* With the convolution, each part sums its images' weight gradient: fixed parts. Without,
+     * the images are independent, as in forward. */
+    (j.conv ? parallel_run : parallel_run_balanced)(call->parts, call->batch, backward_images, &j);
     if (j.conv) {
         const double t0 = now(&j);
         conv_plane_gradient_sum(j.conv, &j.conv_call);

@@ -209,8 +209,8 @@ static void report_shares(const fusion_job *j)
             sum[i] += j->seconds[p][i];
             all += j->seconds[p][i];
         }
-    j->call->fused_shares[0] = all > 0.0 ? sum[0] / all : 0.0;
-    j->call->fused_shares[1] = all > 0.0 ? sum[2] / all : 0.0;
+    j->call->fused_shares[0] = j->conv && all > 0.0 ? sum[0] / all : 0.0;
+    j->call->fused_shares[1] = j->pool && all > 0.0 ? sum[2] / all : 0.0;
 }
 
 void lrn_fusion_forward(const layer *lrn, const layer_call *call)

@@ -44,8 +44,13 @@ typedef struct pool {
     void *ctx;
     int64_t n;
     int parts;
-    bool balanced;            /* items claimed one at a time (parallel_run_balanced) */
-    atomic_int_fast64_t next; /* the next unclaimed item of a balanced job */
+    bool balanced; /* items claimed one at a time (parallel_run_balanced) */
+    /* A balanced job's parts: each part's unclaimed items [front, back), relative to its range's
+     * start, as front << 32 | back. One cache line each: the owner claims from the front on
+     * every item, and another thread only touches it to steal from the back. */
+    struct {
+        _Alignas(64) atomic_uint_fast64_t span;
+    } unclaimed[MAX_THREADS];
 } pool;
 
 static pool the_pool = {
@@ -76,13 +81,48 @@ int parallel_active_parts(int64_t n, int parts, int active[PARALLEL_MAX_PARTS])
     return count;
 }
 
+/* Claims one unclaimed item of `part` (its first, or with `steal` its last) into *item. */
+static bool claim(pool *p, int part, bool steal, int64_t *item)
+{
+    atomic_uint_fast64_t *span = &p->unclaimed[part].span;
+    uint_fast64_t now = atomic_load_explicit(span, memory_order_relaxed);
+    for (;;) {
+        const uint_fast64_t front = now >> 32, back = now & UINT32_MAX;
+        if (front >= back)
+            return false;
+        const uint_fast64_t next = steal ? (front << 32 | (back - 1)) : ((front + 1) << 32 | back);
+        if (atomic_compare_exchange_weak_explicit(span, &now, next, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            int64_t begin, end;
+            parallel_range(p->n, p->parts, part, &begin, &end);
+            *item = begin + (int64_t)(steal ? back - 1 : front);
+            return true;
+        }
+    }
+}
+
+/* A balanced job: the thread runs the items of the parts parallel_run would give it, from their
+ * front, so that an item usually runs on the thread that ran it in the last pass and will run it
+ * in the next (its data is in that core's caches); then it helps the others from their back. */
+static void run_balanced(pool *p, int thread)
+{
+    if (thread >= p->parts) /* its slot would have no scratch */
+        return;
+    int64_t item;
+    for (int part = thread; part < p->parts; part += p->threads)
+        while (claim(p, part, false, &item))
+            p->fn(p->ctx, item, item + 1, thread);
+    for (int i = 1; i < p->parts; i++) {
+        const int part = (thread + i) % p->parts;
+        while (claim(p, part, true, &item))
+            p->fn(p->ctx, item, item + 1, thread);
+    }
+}
+
 static void run_parts_of_thread(pool *p, int thread)
 {
     if (p->balanced) {
-        if (thread >= p->parts) /* its slot would have no scratch */
-            return;
-        for (int64_t item; (item = atomic_fetch_add(&p->next, 1)) < p->n;)
-            p->fn(p->ctx, item, item + 1, thread);
+        run_balanced(p, thread);
         return;
     }
     for (int part = thread; part < p->parts; part += p->threads) {
@@ -211,7 +251,9 @@ int parallel_parts(void)
 static void run_job(int parts, int64_t n, parallel_fn fn, void *ctx, bool balanced)
 {
     pool *p = &the_pool;
-    bool pooled = parts > 1 && n > 1 && pthread_mutex_trylock(&p->busy) == 0;
+    /* A balanced part's items are counted in 32 bits. */
+    bool pooled = parts > 1 && n > 1 && (!balanced || n / parts < UINT32_MAX) &&
+                  pthread_mutex_trylock(&p->busy) == 0;
     if (pooled && p->threads <= 1) {
         pthread_mutex_unlock(&p->busy);
         pooled = false;
@@ -236,7 +278,11 @@ static void run_job(int parts, int64_t n, parallel_fn fn, void *ctx, bool balanc
     p->n = n;
     p->parts = parts;
     p->balanced = balanced;
-    atomic_store(&p->next, 0);
+    for (int part = 0; balanced && part < parts; part++) {
+        int64_t begin, end;
+        parallel_range(n, parts, part, &begin, &end);
+        atomic_store(&p->unclaimed[part].span, (uint_fast64_t)(end - begin));
+    }
     atomic_store(&p->pending, p->threads - 1);
     atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     pthread_cond_broadcast(&p->wake);

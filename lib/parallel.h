@@ -23,7 +23,10 @@ void parallel_run(int parts, int64_t n, parallel_fn fn, void *ctx);
 
 /* Runs fn on each item of [0, n) (begin + 1 == end), the threads claiming items one at a time as
  * they finish the last, so that a thread on a slower or busier core takes fewer: a static split
- * waits for its slowest part. `part` is then a slot (< parts) that names the running thread's
+ * waits for its slowest part. Each thread first takes the items of the ranges parallel_run would
+ * give it, from their front, and then helps the others from their back: an item mostly runs on
+ * the thread that ran it in the passes before and after (parallel_run's or this one's), whose
+ * core's caches hold its data. `part` is then a slot (< parts) that names the running thread's
  * scratch, not a share of the work, so fn's result for an item must not depend on it: no sums
  * across items (those need parallel_run's fixed parts). */
 void parallel_run_balanced(int parts, int64_t n, parallel_fn fn, void *ctx);

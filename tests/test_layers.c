@@ -10,6 +10,7 @@
 #include "winograd.h"
 
 #include <stdio.h>
+#include <time.h>
 
 static void assert_close(const float *got, const double *want, size_t n, double tolerance,
                          const char *what)
@@ -682,6 +683,54 @@ START_TEST(parallel_run_balanced_runs_every_item_once)
 }
 END_TEST
 
+typedef struct steal_job {
+    _Atomic int slot_of[100]; /* the slot that ran each item, -1 before */
+    int parts;
+} steal_job;
+
+/* Slot 1 is slow, so that the others finish their own ranges first and help with its range. */
+static void record_slots(void *ctx, int64_t begin, int64_t end, int slot)
+{
+    steal_job *job = ctx;
+    for (int64_t i = begin; i < end; i++)
+        job->slot_of[i] = slot;
+    struct timespec pause = {0, slot == 1 ? 2000000 : 100000};
+    nanosleep(&pause, NULL);
+}
+
+/* Each part's range is run from its front by the thread parallel_run gives it (part p on thread p
+ * here) and from its back by the threads that finished theirs: whatever the timing, the items its
+ * own thread ran are a prefix of the range. The slow slot's range is shared. */
+START_TEST(parallel_run_balanced_starts_each_thread_on_its_own_range)
+{
+    ck_assert_ok(alexnet_set_num_threads(3));
+    for (int parts = 2; parts <= 3; parts++) {
+        steal_job *job = calloc(1, sizeof *job);
+        for (int i = 0; i < 100; i++)
+            job->slot_of[i] = -1;
+        job->parts = parts;
+        parallel_run_balanced(parts, 100, record_slots, job);
+        int helped = 0;
+        for (int part = 0; part < parts; part++) {
+            int64_t begin, end;
+            parallel_range(100, parts, part, &begin, &end);
+            int64_t i = begin;
+            while (i < end && job->slot_of[i] == part)
+                i++;
+            for (; i < end; i++) {
+                ck_assert_int_ge(job->slot_of[i], 0);
+                ck_assert_int_lt(job->slot_of[i], parts);
+                ck_assert_int_ne(job->slot_of[i], part);
+                helped += part == 1;
+            }
+        }
+        ck_assert_int_gt(helped, 0);
+        free(job);
+    }
+    ck_assert_ok(alexnet_set_num_threads(0));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
@@ -710,6 +759,7 @@ int main(void)
     tcase_add_test(tc, rng_normals_have_unit_variance);
     tcase_add_test(tc, parallel_run_covers_every_item_once);
     tcase_add_test(tc, parallel_run_balanced_runs_every_item_once);
+    tcase_add_test(tc, parallel_run_balanced_starts_each_thread_on_its_own_range);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

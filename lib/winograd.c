@@ -72,8 +72,9 @@ static wino_dims wino_dims_of(const layer *l, shape in, shape out, int batch, in
     d.v = memory_round_floats((size_t)d.XI * d.C * d.P);
     d.m = memory_round_floats((size_t)d.XI * d.K * d.P);
     d.du = training ? d.u : 0;
+    d.dw = training ? memory_round_floats((size_t)d.K * d.Cg * 9) : 0;
     d.dbias = training ? memory_round_floats((size_t)d.K) : 0;
-    d.per_part = d.padded + d.v + d.m + d.du + d.dbias;
+    d.per_part = d.padded + d.v + d.m + d.du + d.dw + d.dbias;
     return d;
 }
 
@@ -101,7 +102,7 @@ size_t winograd_scratch_floats(const layer *l, shape in, shape out, int batch, i
 }
 
 typedef struct wino_part {
-    float *padded, *v, *m, *du, *dbias;
+    float *padded, *v, *m, *du, *dw, *dbias;
 } wino_part;
 
 typedef struct wino_job {
@@ -112,7 +113,7 @@ typedef struct wino_job {
     const float *weight; /* the 3x3 filters: the layer's, or its phases' (in w3) */
     float *dweight;      /* their gradient: the layer's, or w3's area */
     int active;          /* backward: parts that had images, and their gradients */
-    const float *part_du[PARALLEL_MAX_PARTS];
+    const float *part_dw[PARALLEL_MAX_PARTS];
     const float *part_dbias[PARALLEL_MAX_PARTS];
 } wino_job;
 
@@ -139,7 +140,8 @@ static wino_part wino_part_of(const wino_job *j, int part)
     s.v = s.padded + j->d.padded;
     s.m = s.v + j->d.v;
     s.du = s.m + j->d.m;
-    s.dbias = s.du + j->d.du;
+    s.dw = s.du + j->d.du;
+    s.dbias = s.dw + j->d.dw;
     return s;
 }
 
@@ -458,6 +460,33 @@ SIMD_CLONES static void input_adjoint(const wino_dims *d, const float *dv, size_
     winograd_unpad_chunk(d, padded, count, din);
 }
 
+/* A part's filter gradient dw = G^T dU G, for all its filters. */
+static inline __attribute__((always_inline)) void
+filter_adjoint_tile(const wino_dims *d, const float *du_all, float *dw, int ot)
+{
+    const size_t filters = (size_t)d->K * d->Cg;
+    const int XI = (ot + 2) * (ot + 2);
+    float du[XI_MAX * LANES], g[9 * LANES];
+    for (size_t q0 = 0; q0 < filters; q0 += LANES) {
+        const int n = filters - q0 < LANES ? (int)(filters - q0) : LANES;
+        for (int xi = 0; xi < XI; xi++) {
+            const float *from = du_all + (size_t)xi * filters + q0;
+            for (int l = 0; l < LANES; l++)
+                du[xi * LANES + l] = l < n ? from[l] : 0.0f;
+        }
+        TRANSFORM(FILTER_ADJ, ot, du, g);
+        for (int l = 0; l < n; l++)
+            for (int i = 0; i < 9; i++)
+                dw[(q0 + (size_t)l) * 9 + i] = g[i * LANES + l];
+    }
+}
+
+SIMD_CLONES static void filter_adjoint(const wino_dims *d, const float *du, float *dw)
+{
+#define FILTER_ADJOINT(ot) filter_adjoint_tile(d, du, dw, ot)
+    FOR_TILE(d, FILTER_ADJOINT);
+}
+
 static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
 {
     const wino_job *j = ctx;
@@ -496,39 +525,22 @@ static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
         if (call->din)
             input_adjoint(d, s.v, P, count, s.padded, call->din + (size_t)n0 * in_size);
     }
+    /* Here, while the part's dU is in this core's caches: summing the parts' dU instead reads
+     * each the other cores wrote, and G^T dU G is a quarter of the size or less. */
+    filter_adjoint(d, s.du, s.dw);
 }
 
-/* dweight = G^T (sum of the parts' dU) G for filters [begin, end). */
-static inline __attribute__((always_inline)) void
-filter_adjoint_tile(const wino_job *j, int64_t begin, int64_t end, int ot)
-{
-    const size_t filters = (size_t)j->d.K * j->d.Cg;
-    const int XI = (ot + 2) * (ot + 2);
-    float du[XI_MAX * LANES], g[9 * LANES];
-    for (int64_t q0 = begin; q0 < end; q0 += LANES) {
-        const int n = end - q0 < LANES ? (int)(end - q0) : LANES;
-        for (int xi = 0; xi < XI; xi++) {
-            float *sum = du + xi * LANES;
-            const size_t at = (size_t)xi * filters + (size_t)q0;
-            for (int l = 0; l < LANES; l++)
-                sum[l] = 0.0f;
-            for (int p = 0; p < j->active; p++)
-                for (int l = 0; l < n; l++)
-                    sum[l] += j->part_du[p][at + l];
-        }
-        TRANSFORM(FILTER_ADJ, ot, du, g);
-        for (int l = 0; l < n; l++)
-            for (int i = 0; i < 9; i++)
-                j->dweight[(size_t)(q0 + l) * 9 + i] = g[i * LANES + l];
-    }
-}
-
-SIMD_CLONES static void filter_adjoint(void *ctx, int64_t begin, int64_t end, int part)
+/* The weight gradient: the parts' filter gradients added in part order. */
+static void sum_parts(void *ctx, int64_t begin, int64_t end, int part)
 {
     (void)part;
     const wino_job *j = ctx;
-#define FILTER_ADJOINT(ot) filter_adjoint_tile(j, begin, end, ot)
-    FOR_TILE(&j->d, FILTER_ADJOINT);
+    for (int64_t i = begin; i < end; i++) {
+        float sum = j->part_dw[0][i];
+        for (int p = 1; p < j->active; p++)
+            sum += j->part_dw[p][i];
+        j->dweight[i] = sum;
+    }
 }
 
 void winograd_backward(const layer *l, const layer_call *call)
@@ -544,10 +556,10 @@ void winograd_backward(const layer *l, const layer_call *call)
     j.active = parallel_active_parts(call->batch, call->parts, active);
     for (int i = 0; i < j.active; i++) {
         wino_part s = wino_part_of(&j, active[i]);
-        j.part_du[i] = s.du;
+        j.part_dw[i] = s.dw;
         j.part_dbias[i] = s.dbias;
     }
-    parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg, filter_adjoint, &j);
+    parallel_run(call->parts, (int64_t)j.d.K * j.d.Cg * 9, sum_parts, &j);
     if (j.d.A > 1) /* U is made: the phases' filters' area now holds their gradient */
         winograd_phase_filters_adjoint(&j.d, j.dweight, l->dweight);
     for (int k = 0; k < j.d.K; k++) {

@@ -384,22 +384,24 @@ void conv_plane_gradient_clear(const layer *l, const layer_call *call, int part)
 }
 
 SIMD_CLONES static void gradient_image(const layer *l, const layer_call *call, int64_t image,
-                                       const float *dout, int part)
+                                       const float *dout, int part, bool plane_copied)
 {
     const plane_job j = plane_job_of(l, call);
     plane_part s = plane_part_of(l, call, part);
     ptrdiff_t offset[TAPS];
     tap_offsets(j.W, offset);
     for (int g = 0; g < j.groups; g++) {
-        copy_plane(call->in + ((size_t)image * j.groups + (size_t)g) * j.hw, j.H, j.W, s.copies);
+        if (!plane_copied || j.groups > 1)
+            copy_plane(call->in + ((size_t)image * j.groups + (size_t)g) * j.hw, j.H, j.W,
+                       s.copies);
         weight_gradient_plane(&j, &s, offset, dout, g);
     }
 }
 
 void conv_plane_gradient_image(const layer *l, const layer_call *call, int64_t image,
-                               const float *dout, int part)
+                               const float *dout, int part, bool plane_copied)
 {
-    gradient_image(l, call, image, dout, part);
+    gradient_image(l, call, image, dout, part, plane_copied);
 }
 
 /* The gradients: each part's lanes summed in lane order, the parts in part order. */

@@ -22,12 +22,13 @@ void conv_plane_backward(const layer *l, const layer_call *call);
  * image's output, [M][H*W], to `out`. The weight gradient: each part clears its partial sums,
  * adds its images' in order (the images of a part as parallel_run assigns `batch` items), and
  * conv_plane_gradient_sum then writes the layer's gradients, to the bit as conv_plane_backward
- * does. */
+ * does. `plane_copied`: conv_plane_forward_image has just run on this image in this part, which
+ * leaves a one-group layer's input in the part's copies, so they are not made again. */
 void conv_plane_forward_image(const layer *l, const layer_call *call, int64_t image, float *out,
                               int part);
 void conv_plane_gradient_clear(const layer *l, const layer_call *call, int part);
 void conv_plane_gradient_image(const layer *l, const layer_call *call, int64_t image,
-                               const float *dout, int part);
+                               const float *dout, int part, bool plane_copied);
 void conv_plane_gradient_sum(const layer *l, const layer_call *call);
 
 #endif

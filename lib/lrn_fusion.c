@@ -191,7 +191,7 @@ static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
         lrn_backward_block(j->lrn, call->in_shape, a, g, da, hw, (int)hw, b.scratch);
         const double t2 = now(j);
         if (j->conv)
-            conv_plane_gradient_image(j->conv, &j->conv_call, n, da, part);
+            conv_plane_gradient_image(j->conv, &j->conv_call, n, da, part, true);
         seconds[2] += t1 - t0;
         seconds[1] += t2 - t1;
         seconds[0] += now(j) - t2;

@@ -69,12 +69,13 @@ static wino_dims wino_dims_of(const layer *l, shape in, shape out, int batch, in
     d.u = memory_round_floats((size_t)d.XI * d.K * d.Cg);
     d.w3 = d.A > 1 ? memory_round_floats((size_t)d.K * d.Cg * 9) : 0;
     d.padded = memory_round_floats((size_t)d.chunk * d.C * d.Hp * d.Wp);
-    d.v = memory_round_floats((size_t)d.XI * d.C * d.P);
+    /* Backward's last use of a part's V is before its filter gradient, which is then kept there. */
+    const size_t dw = training ? (size_t)d.K * d.Cg * 9 : 0, v = (size_t)d.XI * d.C * d.P;
+    d.v = memory_round_floats(v > dw ? v : dw);
     d.m = memory_round_floats((size_t)d.XI * d.K * d.P);
     d.du = training ? d.u : 0;
-    d.dw = training ? memory_round_floats((size_t)d.K * d.Cg * 9) : 0;
     d.dbias = training ? memory_round_floats((size_t)d.K) : 0;
-    d.per_part = d.padded + d.v + d.m + d.du + d.dw + d.dbias;
+    d.per_part = d.padded + d.v + d.m + d.du + d.dbias;
     return d;
 }
 
@@ -140,8 +141,8 @@ static wino_part wino_part_of(const wino_job *j, int part)
     s.v = s.padded + j->d.padded;
     s.m = s.v + j->d.v;
     s.du = s.m + j->d.m;
-    s.dw = s.du + j->d.du;
-    s.dbias = s.dw + j->d.dw;
+    s.dbias = s.du + j->d.du;
+    s.dw = s.v;
     return s;
 }
 

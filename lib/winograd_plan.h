@@ -19,12 +19,12 @@ typedef struct wino_dims {
     int A, step;              /* phases per axis, and their step */
     int C, K, groups, Cg, Kg; /* of the 3x3 convolution: C = in_c A A */
     int H, W, pad, out_h, out_w;
-    int out_tile, T, XI;                                 /* F(out_tile^2, 3x3): T = out_tile + 2 */
-    int tiles_y, tiles_x, tiles;                         /* per image */
-    int Hp, Wp;                                          /* the padded copy of an image's phases */
-    int chunk;                                           /* images per chunk */
-    size_t P;                                            /* tiles of a full chunk */
-    size_t u, w3, padded, v, m, du, dw, dbias, per_part; /* floats of each scratch area, rounded */
+    int out_tile, T, XI;                             /* F(out_tile^2, 3x3): T = out_tile + 2 */
+    int tiles_y, tiles_x, tiles;                     /* per image */
+    int Hp, Wp;                                      /* the padded copy of an image's phases */
+    int chunk;                                       /* images per chunk */
+    size_t P;                                        /* tiles of a full chunk */
+    size_t u, w3, padded, v, m, du, dbias, per_part; /* floats of each scratch area, rounded */
 } wino_dims;
 
 /* Copies `count` images into a padded buffer (count * C planes of Hp x Wp) as their phases (for a

@@ -9,7 +9,7 @@ libraries alternate case by case, so both see the same machine state. Prints:
   library (~300 MiB before any tensor), which a PyTorch user pays too;
 - OpenBLAS's sgemm rate on this machine with the same threads, the bound for a convolution
   computed as im2col + GEMM;
-- how training scales from one thread to all of them (the fastest of three alternating runs each);
+- how training scales from one thread to all of them (the fastest of five alternating runs each);
 - for each training case, the time of every layer's forward and backward and, for convolutions
   and fully connected layers, their rate in GFLOP/s of the direct algorithm's work and as a share
   of the sgemm rate measured just before and after that case (a shared host's speed drifts;
@@ -37,7 +37,7 @@ QUICK_CASES = [("torchvision", "infer", 1, 5), ("torchvision", "train", 32, 2),
 # Training cases also measured with one thread, for the scaling table.
 SCALING = [("torchvision", "train", 128, 3), ("mini", "train", 128, 20)]
 QUICK_SCALING = [("mini", "train", 128, 5)]
-SCALING_ROUNDS = 3
+SCALING_ROUNDS = 5
 
 
 def measure(command, env=None):
@@ -72,9 +72,9 @@ def main():
     scaling = []
     if args.threads > 1:
         for arch, mode, batch, iterations in QUICK_SCALING if args.quick else SCALING:
-            # One and all threads alternate, three times each, and the fastest of each counts: a
+            # One and all threads alternate, five times each, and the fastest of each counts: a
             # shared host's load drifts over minutes, and one pair of runs can land one of them
-            # in a busy minute.
+            # in a busy minute; all threads need every core quiet at once, one thread only one.
             common = [ours_exe, arch, mode, str(batch), str(iterations)]
             runs = [(measure(common + ["1"]), measure(common + [str(args.threads)]))
                     for _ in range(SCALING_ROUNDS)]

@@ -526,8 +526,8 @@ static void backward_images(void *ctx, int64_t begin, int64_t end, int part)
         if (call->din)
             input_adjoint(d, s.v, P, count, s.padded, call->din + (size_t)n0 * in_size);
     }
-    /* Here, while the part's dU is in this core's caches: summing the parts' dU instead reads
-     * each the other cores wrote, and G^T dU G is a quarter of the size or less. */
+    /* Here, while the part's dU is in this core's caches: summing the parts' dU instead makes
+     * each core read what the others wrote, and G^T dU G is a quarter of the size or less. */
     filter_adjoint(d, s.du, s.dw);
 }
 
@@ -537,8 +537,8 @@ static void sum_parts(void *ctx, int64_t begin, int64_t end, int part)
     (void)part;
     const wino_job *j = ctx;
     for (int64_t i = begin; i < end; i++) {
-        float sum = j->part_dw[0][i];
-        for (int p = 1; p < j->active; p++)
+        float sum = 0.0f;
+        for (int p = 0; p < j->active; p++)
             sum += j->part_dw[p][i];
         j->dweight[i] = sum;
     }
